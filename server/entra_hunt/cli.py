@@ -1,0 +1,5 @@
+"""entra-hunt CLI."""
+
+
+def main() -> None:
+    """Run the CLI."""
