@@ -1,0 +1,186 @@
+"""Typed hunt parameters, validated once for every caller (MCP tool, CLI, scripts).
+
+The field descriptions are what an assistant reads in ``tools/list``: they give units, bounds
+and defaults. Validation errors name the parameter and say what to send instead.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from entra_hunt.errors import ParameterError
+
+__all__ = [
+    "MAX_LOOKBACK",
+    "BackendName",
+    "HuntParameters",
+    "RiskFloor",
+    "parse_lookback",
+]
+
+#: The longest window a hunt accepts; Defender XDR allows less (30 days).
+MAX_LOOKBACK = timedelta(days=365)
+MIN_LOOKBACK = timedelta(minutes=5)
+DEFAULT_LOOKBACK = "7d"
+
+_LOOKBACK = re.compile(r"^\s*(\d{1,6})\s*(d|h|m)\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+# Characters Entra ID allows in a user principal name, plus '#' for guest (#EXT#) accounts.
+_UPN = re.compile(r"^[A-Za-z0-9'._!#^~+&\-]{1,113}@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+
+
+class BackendName(StrEnum):
+    """Where a hunt runs."""
+
+    LOCAL = "local"
+    SENTINEL = "sentinel"
+    DEFENDER = "defender"
+
+
+class RiskFloor(StrEnum):
+    """The lowest sign-in risk a finding must carry."""
+
+    ANY = "any"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    def levels(self) -> list[str]:
+        """Sentinel's risk strings at or above this floor (empty for any)."""
+        order = ["low", "medium", "high"]
+        return [] if self is RiskFloor.ANY else order[order.index(self.value) :]
+
+    def minimum_score(self) -> int:
+        """Defender's numeric risk at or above this floor: 10 low, 50 medium, 100 high."""
+        return {"any": 0, "low": 10, "medium": 50, "high": 100}[self.value]
+
+
+def parse_lookback(text: str) -> timedelta:
+    """``'7d'``, ``'36h'`` or ``'90m'`` as a timedelta within the accepted bounds."""
+    match = _LOOKBACK.match(text)
+    if not match:
+        raise ValueError(
+            f"lookback {text!r} is not a duration: write a number and a unit, d (days), "
+            "h (hours) or m (minutes), e.g. '7d' or '36h'"
+        )
+    amount = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if not MIN_LOOKBACK <= amount <= MAX_LOOKBACK:
+        raise ValueError(f"lookback {text!r} is outside 5m to {MAX_LOOKBACK.days}d")
+    return amount
+
+
+def _check_lookback(text: str | None) -> str | None:
+    if text is not None:
+        parse_lookback(text)
+    return text
+
+
+def _check_upn(value: str) -> str:
+    if not _UPN.match(value):
+        raise ValueError(
+            f"{value[:80]!r} is not a user principal name like alice@contoso.com "
+            "(letters, digits and ' . _ ! # ^ ~ + & - before the @)"
+        )
+    return value.lower()
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Upn = Annotated[str, AfterValidator(_check_upn)]
+
+
+class HuntParameters(BaseModel):
+    """What every hunt accepts: where it runs, over which window, for whom, how much back."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+    backend: BackendName = Field(
+        default=BackendName.LOCAL,
+        description="Where to run: 'local' (default; the embedded database of loaded exports, "
+        "or the bundled demo dataset when nothing is loaded), 'sentinel' (Log Analytics "
+        "SigninLogs) or 'defender' (Defender XDR advanced hunting).",
+    )
+    lookback: Annotated[str | None, AfterValidator(_check_lookback)] = Field(
+        default=None,
+        description="How far back from now to hunt, e.g. '7d', '36h', '90m' (5m to 365d; "
+        "Defender keeps 30d). Default '7d'. Leave empty when giving start and end.",
+    )
+    start: datetime | None = Field(
+        default=None,
+        description="Explicit window start, ISO 8601, UTC unless an offset is given. Needs end.",
+    )
+    end: datetime | None = Field(
+        default=None,
+        description="Explicit window end, ISO 8601, UTC unless an offset is given. Needs start.",
+    )
+    users: list[Upn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Only these users (user principal names, up to 50). Empty: all users.",
+    )
+    max_findings: int = Field(
+        default=50,
+        ge=1,
+        le=500,
+        description="Most findings to return (1-500, default 50), most severe first. Counts "
+        "in the summary always cover every match.",
+    )
+    table: str | None = Field(
+        default=None,
+        description="Override the table: for defender 'EntraIdSignInEvents' (default) or "
+        "'AADSignInEventsBeta'; for local any loaded sign-in table. Usually left empty.",
+    )
+
+    @model_validator(mode="after")
+    def _window_is_coherent(self) -> Self:
+        self.start, self.end = _as_utc(self.start), _as_utc(self.end)
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both start and end, or neither (and use lookback)")
+        if self.start is not None and self.lookback is not None:
+            raise ValueError("give either lookback or start and end, not both")
+        if self.start is not None and self.end is not None:
+            if self.start >= self.end:
+                raise ValueError("start must be before end")
+            if self.end - self.start > MAX_LOOKBACK:
+                raise ValueError(f"the window is longer than {MAX_LOOKBACK.days} days")
+        return self
+
+    def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The UTC window to hunt: explicit start/end, or ``lookback`` back from ``now``."""
+        if self.start is not None and self.end is not None:
+            return self.start, self.end
+        span = parse_lookback(self.lookback or DEFAULT_LOOKBACK)
+        end = now.astimezone(UTC)
+        return end - span, end
+
+    def has_explicit_window(self) -> bool:
+        """True when the caller gave start and end rather than a lookback."""
+        return self.start is not None
+
+
+def parameter_error(exc: Exception, model: type[BaseModel]) -> ParameterError:
+    """A pydantic validation failure as one readable :class:`ParameterError`."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return ParameterError(str(exc))
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or model.__name__
+        message = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}")
+    return ParameterError(
+        "; ".join(problems),
+        where="parameters",
+        fix="Correct the parameter and call again; see the tool's input schema for bounds",
+    )
