@@ -1,0 +1,1 @@
+"""Threat context served with hunt results: techniques, campaigns, references, actions."""

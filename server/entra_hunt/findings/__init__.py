@@ -1,0 +1,1 @@
+"""Result models (HuntResult, Finding, Evidence) and triage scoring."""

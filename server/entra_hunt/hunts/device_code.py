@@ -61,10 +61,27 @@ HOSTING_ASNS = {
     "212238": "Datacamp",
 }
 
-_SCRIPTED_AGENTS = ("python", "curl", "go-http-client", "axios", "node-fetch", "okhttp",
-                    "powershell", "libwww", "wget", "java/")
+_SCRIPTED_AGENTS = (
+    "python",
+    "curl",
+    "go-http-client",
+    "axios",
+    "node-fetch",
+    "okhttp",
+    "powershell",
+    "libwww",
+    "wget",
+    "java/",
+)
 
-_DEFENDER_RISK = {"0": "none", "10": "low", "50": "medium", "100": "high"}
+# Defender's numeric risk: 0 is "not set" (no value), 1 none, 10 low, 50 medium, 100 high.
+_DEFENDER_RISK: dict[str, str | None] = {
+    "0": None,
+    "1": "none",
+    "10": "low",
+    "50": "medium",
+    "100": "high",
+}
 
 
 class DeviceCodeParameters(HuntParameters):
@@ -189,8 +206,18 @@ _TABLES: dict[str, _Columns] = {
 OUTPUT_COLUMNS = tuple(name for name, _ in _TABLES["SigninLogs"].projection)
 
 # Which source column each output column comes from, per table, for a finding's evidence.
-_EVIDENCE = ("FlowMarker", "ResultCode", "AppId", "DeviceId", "TrustType", "DeviceManaged",
-             "DeviceCompliant", "IPAddress", "AutonomousSystem", "UserAgent")
+_EVIDENCE = (
+    "FlowMarker",
+    "ResultCode",
+    "AppId",
+    "DeviceId",
+    "TrustType",
+    "DeviceManaged",
+    "DeviceCompliant",
+    "IPAddress",
+    "AutonomousSystem",
+    "UserAgent",
+)
 
 
 class DeviceCodeHunt(Hunt):
@@ -314,60 +341,81 @@ class DeviceCodeHunt(Hunt):
         )
 
 
-def _signals(text: Mapping[str, str | None], risk_now: str | None, risk_all: str | None) -> list[
-    Signal
-]:
+def _signals(
+    text: Mapping[str, str | None], risk_now: str | None, risk_all: str | None
+) -> list[Signal]:
     signals = [
         Signal(
             "unmanaged-device-code",
             2,
-            "Completed a device code sign-in from a device that is neither managed nor "
-            "compliant",
+            "Completed a device code sign-in from a device that is neither managed nor compliant",
         )
     ]
     if text["AppId"] == BROKER_APP_ID:
-        signals.append(Signal(
-            "broker-client", 2,
-            "Client is the Microsoft Authentication Broker, which Storm-2372 used from "
-            "February 2025 to register devices and obtain primary refresh tokens",
-        ))
+        signals.append(
+            Signal(
+                "broker-client",
+                2,
+                "Client is the Microsoft Authentication Broker, which Storm-2372 used from "
+                "February 2025 to register devices and obtain primary refresh tokens",
+            )
+        )
     if text["ResourceId"] == DEVICE_REGISTRATION_SERVICE:
-        signals.append(Signal(
-            "device-registration", 1,
-            "Token was for the Device Registration Service, the step before registering a "
-            "device",
-        ))
+        signals.append(
+            Signal(
+                "device-registration",
+                1,
+                "Token was for the Device Registration Service, the step before registering a "
+                "device",
+            )
+        )
     worst = max((_RISK_ORDER.get(r or "", 0) for r in (risk_now, risk_all)), default=0)
     if worst:
         level = ["", "low", "medium", "high"][worst]
-        signals.append(Signal("risky", worst, f"Entra ID Protection rated the sign-in {level} "
-                              "risk"))
+        signals.append(
+            Signal("risky", worst, f"Entra ID Protection rated the sign-in {level} risk")
+        )
     asn = (text["AutonomousSystem"] or "").removeprefix("AS")
     if asn in HOSTING_ASNS:
-        signals.append(Signal(
-            "hosting-provider-ip", 2,
-            f"IP address belongs to a hosting provider (AS{asn} {HOSTING_ASNS[asn]}), where "
-            "phishing kits redeem device codes",
-        ))
+        signals.append(
+            Signal(
+                "hosting-provider-ip",
+                2,
+                f"IP address belongs to a hosting provider (AS{asn} {HOSTING_ASNS[asn]}), where "
+                "phishing kits redeem device codes",
+            )
+        )
     agent = (text["UserAgent"] or "").lower()
     if not agent or any(marker in agent for marker in _SCRIPTED_AGENTS):
-        signals.append(Signal(
-            "scripted-client", 1,
-            "User agent is empty or a scripting library rather than a browser",
-        ))
+        signals.append(
+            Signal(
+                "scripted-client",
+                1,
+                "User agent is empty or a scripting library rather than a browser",
+            )
+        )
     if _trusted_location(text["NetworkLocations"]):
-        signals.append(Signal(
-            "trusted-location", -2,
-            "Came from a trusted named location (a corporate network)",
-        ))
+        signals.append(
+            Signal(
+                "trusted-location",
+                -2,
+                "Came from a trusted named location (a corporate network)",
+            )
+        )
     user = (text["User"] or "").lower()
-    if text["AppId"] == TEAMS_APP_ID and (text["DeviceOS"] or "").lower().startswith("android") \
-            and any(user.startswith(p) for p in ("room", "mtr", "conf")):
-        signals.append(Signal(
-            "meeting-room-pattern", -1,
-            "Looks like a Teams Rooms device (room account, Teams app, Android), which "
-            "signs in with device codes by design",
-        ))
+    if (
+        text["AppId"] == TEAMS_APP_ID
+        and (text["DeviceOS"] or "").lower().startswith("android")
+        and any(user.startswith(p) for p in ("room", "mtr", "conf"))
+    ):
+        signals.append(
+            Signal(
+                "meeting-room-pattern",
+                -1,
+                "Looks like a Teams Rooms device (room account, Teams app, Android), which "
+                "signs in with device codes by design",
+            )
+        )
     return signals
 
 
@@ -396,7 +444,7 @@ def _risk(value: str | None) -> str | None:
     if value is None:
         return None
     lowered = value.strip().lower()
-    return _DEFENDER_RISK.get(lowered, lowered)
+    return _DEFENDER_RISK[lowered] if lowered in _DEFENDER_RISK else lowered
 
 
 def _trusted_location(value: str | None) -> bool:
@@ -408,8 +456,9 @@ def _trusted_location(value: str | None) -> bool:
         return "trustednamedlocation" in value.lower()
     items = parsed if isinstance(parsed, list) else [parsed]
     return any(
-        isinstance(item, dict) and str(item.get("networkType", "")).lower() ==
-        "trustednamedlocation" for item in items
+        isinstance(item, dict)
+        and str(item.get("networkType", "")).lower() == "trustednamedlocation"
+        for item in items
     )
 
 

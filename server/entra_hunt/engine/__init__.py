@@ -1,0 +1,1 @@
+"""The embedded engine: the DuckDB store, the official schemas, export readers, demo data."""
