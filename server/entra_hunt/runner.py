@@ -84,9 +84,7 @@ async def run_hunt(
     notes.extend(hunt.notes(params))
     notes.extend(run.notes)
     if not findings and complete:
-        notes.append(
-            "No sign-in matched in the window: the hunt ran completely and found nothing."
-        )
+        notes.append("No sign-in matched in the window: the hunt ran completely and found nothing.")
         coverage = await backend.coverage_note(table)
         if coverage:
             notes.append(coverage)
@@ -100,8 +98,12 @@ async def run_hunt(
         )
 
     logger.info(
-        "hunt %s on %s/%s: %d matched, complete=%s", hunt.id, backend.name.value, table,
-        len(findings), complete,
+        "hunt %s on %s/%s: %d matched, complete=%s",
+        hunt.id,
+        backend.name.value,
+        table,
+        len(findings),
+        complete,
     )
     return HuntResult(
         hunt_id=hunt.id,

@@ -11,10 +11,10 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
-from kusto_parser import analyse
 
 from entra_hunt.engine.store import Store
 from entra_hunt.hunts import DeviceCodeHunt, DeviceCodeParameters, RiskFloor
+from kusto_parser import analyse
 
 START = datetime(2026, 11, 23, tzinfo=UTC)
 END = datetime(2026, 11, 30, tzinfo=UTC)
@@ -63,11 +63,33 @@ def test_each_query_reads_only_columns_of_the_table_it_names() -> None:
 
 
 HUNT_OUTPUT = {
-    "SignInTime", "User", "UserId", "AppName", "AppId", "ResourceName", "ResourceId",
-    "IPAddress", "Country", "City", "AutonomousSystem", "DeviceId", "DeviceName", "DeviceOS",
-    "Browser", "TrustType", "DeviceManaged", "DeviceCompliant", "RiskDuringSignIn",
-    "RiskAggregated", "CorrelationId", "SessionId", "RequestId", "UserAgent",
-    "NetworkLocations", "ResultCode", "FlowMarker",
+    "SignInTime",
+    "User",
+    "UserId",
+    "AppName",
+    "AppId",
+    "ResourceName",
+    "ResourceId",
+    "IPAddress",
+    "Country",
+    "City",
+    "AutonomousSystem",
+    "DeviceId",
+    "DeviceName",
+    "DeviceOS",
+    "Browser",
+    "TrustType",
+    "DeviceManaged",
+    "DeviceCompliant",
+    "RiskDuringSignIn",
+    "RiskAggregated",
+    "CorrelationId",
+    "SessionId",
+    "RequestId",
+    "UserAgent",
+    "NetworkLocations",
+    "ResultCode",
+    "FlowMarker",
 }
 
 

@@ -108,7 +108,10 @@ class LocalBackend:
         result = await anyio.to_thread.run_sync(work)
         logger.info(
             "local query: table=%s window=%s..%s rows=%d examined=%s",
-            query.table, query.start.isoformat(), query.end.isoformat(), len(result.rows),
+            query.table,
+            query.start.isoformat(),
+            query.end.isoformat(),
+            len(result.rows),
             result.rows_examined,
         )
         return result
@@ -156,6 +159,3 @@ def _has_signins(database: Path | None) -> bool:
         return False
     with Store(database, read_only=True) as store:
         return any(s.rows for s in store.stats() if s.table != "AuditLogs")
-
-
-

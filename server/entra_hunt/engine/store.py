@@ -147,8 +147,12 @@ class Store:
                     self._insert_staged(table, path)
                 self._con.execute(
                     f"INSERT INTO {_LOADS_TABLE} VALUES (?, ?, ?, ?)",
-                    [sha256, source, datetime.now(UTC).replace(tzinfo=None),
-                     json.dumps(report.rows_by_table)],
+                    [
+                        sha256,
+                        source,
+                        datetime.now(UTC).replace(tzinfo=None),
+                        json.dumps(report.rows_by_table),
+                    ],
                 )
                 self._con.execute("COMMIT")
             except BaseException:
@@ -197,9 +201,9 @@ class Store:
 
     def _insert_staged(self, table: str, path: Path) -> None:
         schema = table_schema(table)
-        columns = "{" + ", ".join(
-            f"'{c.name}': '{duckdb_type(c.type)}'" for c in schema.columns
-        ) + "}"
+        columns = (
+            "{" + ", ".join(f"'{c.name}': '{duckdb_type(c.type)}'" for c in schema.columns) + "}"
+        )
         self._con.execute(
             f'INSERT INTO "{table}" BY NAME SELECT * FROM read_json(?, '
             f"format='newline_delimited', columns={columns})",
