@@ -44,7 +44,10 @@ app = typer.Typer(
 hunt_app = typer.Typer(help="Run a vetted hunt.", no_args_is_help=True)
 app.add_typer(hunt_app, name="hunt")
 
-out = Console(soft_wrap=False)
+out = Console()
+if not out.is_terminal:
+    # Piped or redirected: a wide table rather than one folded to 80 columns.
+    out = Console(width=180)
 err = Console(stderr=True)
 
 

@@ -70,22 +70,23 @@ def render_table(result: HuntResult, console: Console) -> None:
                 )
             )
             for reason in f.reasons:
-                console.print(Text(f"  - {reason}"))
+                console.print(Text(f"  - {reason}"), soft_wrap=True)
+
+    if result.notes:
+        console.print(Text.assemble(("Notes", "bold")))
+        for note in result.notes:
+            console.print(Text(f"  - {note}"), soft_wrap=True)
 
     ctx = result.context
     techniques = ", ".join(f"{t.id} {t.name}" for t in ctx.techniques)
     console.print(Text.assemble(("\nThreat context", "bold"), f" ({techniques})"))
-    console.print(Text(ctx.attack))
+    console.print(Text(ctx.attack), soft_wrap=True)
     console.print(Text.assemble(("Recommended actions", "bold")))
     for action in ctx.recommended_actions:
-        console.print(Text(f"  - {action.title}: {action.how}"))
+        console.print(Text(f"  - {action.title}: {action.how}"), soft_wrap=True)
     console.print(Text.assemble(("References", "bold")))
     for ref in ctx.references:
-        console.print(Text(f"  - {ref.title} ({ref.publisher}): {ref.url}"))
-    if result.notes:
-        console.print(Text.assemble(("Notes", "bold")))
-        for note in result.notes:
-            console.print(Text(f"  - {note}"))
+        console.print(Text(f"  - {ref.title} ({ref.publisher}): {ref.url}"), soft_wrap=True)
 
 
 def _code(value: str | None) -> str:

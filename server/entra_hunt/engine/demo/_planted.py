@@ -43,7 +43,9 @@ class PlantedCase:
         verdict: what an analyst concludes about the sign-in: "malicious" or "benign".
         expected_found: whether the successful-device-code-from-unmanaged-device hunt must
             report it, given a lookback that covers ``first_seen``.
-        expected_severity: "high", "medium" or "low" for a reported case; None otherwise.
+        expected_severity: the severity the hunt gives it on SigninLogs (high, medium, low or
+            informational) when reported; None otherwise. Defender tables carry no ASN, so
+            the hosting-provider signal, and with it one step of severity, is missing there.
         user: the user principal name.
         first_seen: the first sign-in of the device code flow (UTC).
         success_time: the successful (ResultType "0") device code sign-in; None when the
