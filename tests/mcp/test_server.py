@@ -90,7 +90,7 @@ async def test_an_unconfigured_backend_is_a_clear_tool_error_and_the_server_keep
 async def test_an_unexpected_crash_reaches_the_assistant_without_a_stack_trace(
     server: MCPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from entra_hunt.mcp import server as module
+    from entra_hunt.mcp import hunt_tools as module
 
     async def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internal detail")

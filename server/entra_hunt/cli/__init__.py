@@ -1,0 +1,18 @@
+"""The ``entra-hunt`` command: hunt, load, serve, doctor.
+
+Each command lives in its own module and registers itself on the shared typer app.
+"""
+
+from __future__ import annotations
+
+from entra_hunt.cli import data, hunt, serve
+from entra_hunt.cli._app import app
+
+__all__ = ["app", "main"]
+
+_COMMANDS = (data, hunt, serve)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
