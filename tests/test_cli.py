@@ -125,3 +125,35 @@ def test_a_bad_file_names_file_line_and_field_and_changes_nothing(
     assert "broken.json" in result.stderr and "line" in result.stderr
     assert "createdDateTime" in result.stderr
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+def test_doctor_reports_the_local_database_and_what_to_do(cli: CliRunner) -> None:
+    empty = cli.invoke(app, ["doctor", "--backend", "local", "--json"])
+    cli.invoke(app, ["load", str(SENTINEL_CSV)])
+    loaded = cli.invoke(app, ["doctor", "--backend", "local", "--json"])
+
+    assert empty.exit_code == 0, empty.output
+    first = [c for c in json.loads(empty.stdout) if c["backend"] == "local"]
+    assert first[0]["status"] == "warn" and "entra-hunt load" in first[0]["fix"]
+    checks = [c for c in json.loads(loaded.stdout) if c["backend"] == "local"]
+    assert checks[0]["status"] == "ok" and "SigninLogs" in checks[0]["what"]
+
+
+def test_a_sentinel_hunt_without_a_workspace_says_which_setting_is_missing(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ENTRA_HUNT_SENTINEL_WORKSPACE_ID", raising=False)
+
+    result = cli.invoke(app, ["hunt", "device-code", "--backend", "sentinel"])
+
+    assert result.exit_code == 1
+    assert "ENTRA_HUNT_SENTINEL_WORKSPACE_ID" in result.stderr
+
+
+def test_defender_refuses_a_window_older_than_its_retention_before_any_call(
+    cli: CliRunner,
+) -> None:
+    result = cli.invoke(app, ["hunt", "device-code", "--backend", "defender", "--lookback", "45d"])
+
+    assert result.exit_code == 2
+    assert "30 days" in result.stderr and "lookback" in result.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from entra_hunt.backends.base import Backend
 from entra_hunt.errors import DataError, ParameterError
@@ -21,7 +21,7 @@ from entra_hunt.findings.models import (
     TimeWindow,
 )
 from entra_hunt.hunts.base import Hunt
-from entra_hunt.hunts.params import HuntParameters
+from entra_hunt.hunts.params import BackendName, HuntParameters
 
 __all__ = ["ROW_LIMIT", "UNTRUSTED_FIELDS", "run_hunt"]
 
@@ -52,6 +52,7 @@ async def run_hunt(
 ) -> HuntResult:
     """Run ``hunt`` with ``params`` on ``backend`` and build the result."""
     notes: list[str] = []
+    _check_retention(params, backend, now)
     table = await _choose_table(hunt, params, backend, notes)
 
     anchor = backend.reference_now
@@ -152,11 +153,35 @@ async def _choose_table(
                     f"Used {table} because {candidates[0]} is not available on this backend."
                 )
             return table
+    if backend.name is BackendName.LOCAL:
+        fix = "Load a sign-in export with 'entra-hunt load FILE'"
+    else:
+        fix = (
+            "Connect the Microsoft Entra ID sign-in logs to the workspace (or check that the "
+            "tenant has Defender XDR advanced hunting); 'entra-hunt doctor' shows what exists"
+        )
     raise DataError(
         f"none of the tables this hunt reads ({', '.join(candidates)}) has data",
         where=f"{backend.name.value} backend ({backend.dataset})",
-        fix="Load a sign-in export with 'entra-hunt load FILE'",
+        fix=fix,
     )
+
+
+def _check_retention(params: HuntParameters, backend: Backend, now: datetime | None) -> None:
+    """Refuse, before any call, a window older than the backend keeps (Defender: 30 days)."""
+    keeps = getattr(backend, "max_lookback", None)
+    if not isinstance(keeps, timedelta):
+        return
+    current = now or datetime.now(UTC)
+    start, _ = params.window(current)
+    if current - start > keeps + timedelta(minutes=5):
+        raise ParameterError(
+            f"the {backend.name.value} backend keeps {keeps.days} days of data; the window "
+            f"starts {(current - start).days} days ago",
+            where="lookback" if not params.has_explicit_window() else "start",
+            fix=f"Use a lookback of at most {keeps.days}d, or hunt older data on Sentinel or "
+            "an export loaded locally",
+        )
 
 
 def _summarise(findings: list[Finding]) -> Summary:

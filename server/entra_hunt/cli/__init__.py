@@ -5,12 +5,12 @@ Each command lives in its own module and registers itself on the shared typer ap
 
 from __future__ import annotations
 
-from entra_hunt.cli import data, hunt, serve
+from entra_hunt.cli import data, doctor, hunt, serve
 from entra_hunt.cli._app import app
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (data, hunt, serve)
+_COMMANDS = (data, doctor, hunt, serve)
 
 
 def main() -> None:

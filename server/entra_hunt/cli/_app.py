@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from entra_hunt.backends.base import Backend
+from entra_hunt.backends.settings import BackendSettings
 from entra_hunt.config import DATABASE_ENV, default_database
 from entra_hunt.errors import EntraHuntError, ParameterError
 from entra_hunt.hunts import BackendName
@@ -32,6 +33,7 @@ __all__ = [
     "open_backend_for",
     "out",
     "run_async",
+    "settings_for",
 ]
 
 app = typer.Typer(
@@ -75,10 +77,22 @@ def _configure(
     )
 
 
-def open_backend_for(name: BackendName, database: Path | None) -> Backend:
+def settings_for(database: Path | None, **overrides: object) -> BackendSettings:
+    """Backend settings from the config file and environment, with the CLI's options on top."""
+    from entra_hunt.backends import BackendSettings
+
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if database is not None:
+        values["database"] = database
+    settings = BackendSettings.from_env()
+    return settings.override(**values) if values else settings
+
+
+def open_backend_for(name: BackendName, settings: BackendSettings) -> Backend:
+    """The backend ``name`` configured by ``settings``."""
     from entra_hunt.backends import open_backend
 
-    return open_backend(name, database=database or default_database())
+    return open_backend(name, settings)
 
 
 def run_async(body: Callable[[], Awaitable[None]]) -> None:

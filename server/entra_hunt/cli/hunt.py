@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from entra_hunt.cli._app import DatabaseOption, fail, hunt_app, open_backend_for, out, run_async
+from entra_hunt.cli._app import (
+    DatabaseOption,
+    fail,
+    hunt_app,
+    open_backend_for,
+    out,
+    run_async,
+    settings_for,
+)
 from entra_hunt.hunts import BackendName, DeviceCodeHunt, DeviceCodeParameters, RiskFloor
 from entra_hunt.hunts.params import parameter_error
 from entra_hunt.render import render_markdown, render_table
@@ -52,6 +60,10 @@ def hunt_device_code(
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.TABLE,
     database: DatabaseOption = None,
+    workspace_id: Annotated[
+        str | None,
+        typer.Option(help="Sentinel workspace id (else ENTRA_HUNT_SENTINEL_WORKSPACE_ID)."),
+    ] = None,
 ) -> None:
     """Successful device code sign-ins from unmanaged devices (Storm-2372)."""
     try:
@@ -70,9 +82,14 @@ def hunt_device_code(
         fail(parameter_error(exc, DeviceCodeParameters))
 
     async def go() -> None:
-        result = await run_hunt(
-            DeviceCodeHunt(), params, open_backend_for(params.backend, database)
-        )
+        settings = settings_for(database, sentinel_workspace_id=workspace_id)
+        backend = open_backend_for(params.backend, settings)
+        try:
+            result = await run_hunt(DeviceCodeHunt(), params, backend)
+        finally:
+            close = getattr(backend, "aclose", None)
+            if close is not None:
+                await close()
         if output is OutputFormat.JSON:
             sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         elif output is OutputFormat.MARKDOWN:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from entra_hunt.cli._app import DatabaseOption, app, fail, open_backend_for
+from entra_hunt.cli._app import DatabaseOption, app, fail, settings_for
 from entra_hunt.errors import ParameterError
 
 __all__ = ["serve"]
@@ -22,9 +22,12 @@ def serve(
     database: DatabaseOption = None,
 ) -> None:
     """Run the MCP server (stdio by default; streamable HTTP on 127.0.0.1 with --transport http)."""
+    from entra_hunt.backends import BackendPool
     from entra_hunt.mcp.server import build_server
 
-    server = build_server(lambda name: open_backend_for(name, database))
+    # One backend per name for the server's life: table probes and tokens are reused.
+    pool = BackendPool(settings_for(database))
+    server = build_server(pool.get)
     if transport == "stdio":
         server.run("stdio")
     elif transport == "http":
