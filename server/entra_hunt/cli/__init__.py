@@ -5,6 +5,8 @@ Each command lives in its own module and registers itself on the shared typer ap
 
 from __future__ import annotations
 
+import sys
+
 from entra_hunt.cli import data, doctor, hunt, serve
 from entra_hunt.cli._app import app
 
@@ -15,4 +17,9 @@ _COMMANDS = (data, doctor, hunt, serve)
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        # The reader went away (`entra-hunt ... | head`): not an error worth a message.
+        sys.stderr.close()
+        raise SystemExit(0) from None

@@ -52,7 +52,7 @@ def hunt_device_code(
         bool, typer.Option(help="Drop Microsoft Authentication Broker sign-ins.")
     ] = False,
     user: Annotated[
-        list[str] | None, typer.Option("--user", help="Only this UPN (repeatable).")
+        list[str] | None, typer.Option("--user", metavar="UPN", help="Only this UPN (repeatable).")
     ] = None,
     max_findings: Annotated[int, typer.Option(help="Most findings to show (1-500).")] = 50,
     table: Annotated[str | None, typer.Option(help="Override the table.")] = None,
