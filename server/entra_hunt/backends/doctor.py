@@ -80,11 +80,12 @@ async def diagnose(
 
 
 def _settings_check(settings: BackendSettings) -> Check:
-    source = f"{settings.config_file} and the" if settings.config_file else "the"
+    source = f", config file {settings.config_file}" if settings.config_file else ""
     return Check(
         status="ok",
         backend="settings",
-        what=f"settings from {source} environment: cloud {settings.cloud}, Log Analytics "
+        what=f"settings (defaults, ENTRA_HUNT_* variables{source}): cloud {settings.cloud}, "
+        "Log Analytics "
         f"{settings.resolved_logs_endpoint}, Microsoft Graph {settings.resolved_graph_endpoint}"
         + (
             f", authority {settings.resolved_authority_host}"

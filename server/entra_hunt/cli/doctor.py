@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated
 
@@ -18,6 +19,18 @@ __all__ = ["doctor"]
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 
+def _default_backends() -> list[BackendName]:
+    """Local and Sentinel always; Defender only when Azure credentials are configured.
+
+    Defender has no setting of its own, so without AZURE_* variables a check would only make
+    DefaultAzureCredential probe every source it knows (managed identity among them).
+    """
+    names = [BackendName.LOCAL, BackendName.SENTINEL]
+    if any(os.environ.get(v) for v in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID")):
+        names.append(BackendName.DEFENDER)
+    return names
+
+
 @app.command()
 def doctor(
     backend: Annotated[
@@ -29,7 +42,8 @@ def doctor(
 ) -> None:
     """Say what works, what does not, and what to fix, for local, sentinel and defender.
 
-    Exits 1 when any check fails.
+    Without --backend: local and sentinel, and defender when AZURE_CLIENT_ID or
+    AZURE_TENANT_ID is set. Exits 1 when any check fails.
     """
     from entra_hunt.backends.doctor import diagnose
 
@@ -37,7 +51,7 @@ def doctor(
 
     async def go() -> None:
         nonlocal failed
-        names = backend or list(BackendName)
+        names = backend or _default_backends()
         tables = {
             name: tuple(
                 dict.fromkeys(t for h in CATALOGUE.values() for t in h.tables.get(name, ()))
