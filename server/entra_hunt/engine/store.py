@@ -1,10 +1,12 @@
 """The embedded sign-in store: one DuckDB file, tables typed from the official schemas.
 
 Offers :class:`Store`, which creates every table in :data:`~entra_hunt.engine.schema.TABLES`
-with explicit types, loads rows in one transaction (staged as typed JSON lines and read back
-with ``read_json`` under an explicit column list, so DuckDB never infers a type), and runs KQL
-through duckdb-kql. A failed load rolls back: the database is left as it was. Each loaded file
-is recorded with its SHA-256, so loading the same file twice adds nothing.
+with explicit types, inserts rows the Python readers produce (staged as typed JSON lines and
+read back with ``read_json`` under an explicit column list, so DuckDB never infers a type),
+records each loaded file with its SHA-256 (so loading the same file twice adds nothing), runs
+KQL through duckdb-kql, and describes what it holds (:meth:`Store.stats`,
+:meth:`Store.sources`). :meth:`Store.load` is one file in one transaction; the loader in
+:mod:`entra_hunt.engine.loading` drives the same pieces inside a shadow copy of the database.
 
 Limits: one writer at a time (DuckDB's own file lock); readers open the file read-only.
 """
@@ -24,14 +26,24 @@ from typing import IO, Any
 import duckdb
 import duckdb_kql
 
+from entra_hunt.engine.readers.rows import JsonText
 from entra_hunt.engine.schema import TABLES, duckdb_type, table_schema
+from entra_hunt.engine.translate import run_kql
 from entra_hunt.errors import DataError, QueryError
 
-__all__ = ["LoadReport", "Store", "TableStats", "file_sha256"]
+__all__ = ["LoadReport", "LoadedFile", "Store", "TableStats", "file_sha256"]
 
 logger = logging.getLogger(__name__)
 
 _LOADS_TABLE = "_entra_hunt_loads"
+#: Columns of the loads table after the first release, added to older databases on open.
+_LOADS_EXTRA = (
+    ("format", "VARCHAR"),
+    ("first_time", "TIMESTAMP"),
+    ("last_time", "TIMESTAMP"),
+    ("rows_read", "BIGINT"),
+    ("rows_skipped", "BIGINT"),
+)
 
 
 @dataclass(frozen=True)
@@ -44,21 +56,68 @@ class TableStats:
     last: datetime | None
 
 
-@dataclass
-class LoadReport:
-    """The outcome of one load: rows per table, time range, and whether it was a repeat."""
+@dataclass(frozen=True)
+class LoadedFile:
+    """One file loaded into the store, as recorded at the time."""
 
     source: str
     sha256: str
+    loaded_at: datetime
+    rows_by_table: dict[str, int]
+    format: str | None
+    first: datetime | None
+    last: datetime | None
+    rows_read: int | None
+    rows_skipped: int | None
+
+
+@dataclass
+class LoadReport:
+    """The outcome of one load.
+
+    Attributes:
+        source: the file (absolute path; ``a.zip!member`` inside an archive).
+        sha256: the file's SHA-256, which recognises it when loaded again.
+        format: the export format, e.g. ``loganalytics-csv`` (several for a zip).
+        rows_by_table: rows loaded per table.
+        first: the earliest time loaded (UTC), if any.
+        last: the latest time loaded (UTC), if any.
+        already_loaded: the file was loaded before; nothing was added.
+        rows_read: records read from the file.
+        rows_skipped: bad records left out with ``--skip-bad``.
+        rows_not_kept: records of a kind no table holds (service principal sign-ins).
+        engine: ``fast`` (DuckDB read the file) or ``precise`` (the Python readers).
+        seconds: how long the load took.
+        reject_file: where the skipped records were written, if any.
+        summary_file: the summary next to it.
+    """
+
+    source: str
+    sha256: str
+    format: str | None = None
     rows_by_table: dict[str, int] = field(default_factory=dict)
     first: datetime | None = None
     last: datetime | None = None
     already_loaded: bool = False
+    rows_read: int = 0
+    rows_skipped: int = 0
+    rows_not_kept: int = 0
+    engine: str | None = None
+    seconds: float = 0.0
+    reject_file: Path | None = None
+    summary_file: Path | None = None
 
     @property
     def rows(self) -> int:
         """Rows loaded across all tables."""
         return sum(self.rows_by_table.values())
+
+    def widen(self, first: datetime | None, last: datetime | None) -> None:
+        """Extend the time range covered to include ``first`` .. ``last``."""
+        if first is not None and (self.first is None or first < self.first):
+            self.first = first
+        if last is not None and (self.last is None or last > self.last):
+            self.last = last
 
 
 def _json_default(value: object) -> object:
@@ -68,6 +127,11 @@ def _json_default(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def _staged(values: dict[str, object]) -> dict[str, object]:
+    # JSON text read into a text column is stored as DuckDB renders the object (see JsonText).
+    return {k: v.value if isinstance(v, JsonText) else v for k, v in values.items()}
 
 
 class Store:
@@ -107,17 +171,52 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, for the loader's fast path."""
+        return self._con
+
     def _create_tables(self) -> None:
         for name in TABLES:
             schema = table_schema(name)
             columns = ", ".join(f'"{c.name}" {duckdb_type(c.type)}' for c in schema.columns)
             self._con.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({columns})')
+        extra = "".join(f", {name} {kind}" for name, kind in _LOADS_EXTRA)
         self._con.execute(
             f"CREATE TABLE IF NOT EXISTS {_LOADS_TABLE} (sha256 VARCHAR PRIMARY KEY, "
-            "source VARCHAR, loaded_at TIMESTAMP, rows_by_table JSON)"
+            f"source VARCHAR, loaded_at TIMESTAMP, rows_by_table JSON{extra})"
         )
+        present = {row[0] for row in self._con.execute(f"DESCRIBE {_LOADS_TABLE}").fetchall()}
+        for name, kind in _LOADS_EXTRA:
+            if name not in present:
+                self._con.execute(f"ALTER TABLE {_LOADS_TABLE} ADD COLUMN {name} {kind}")
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Open a transaction."""
+        self._con.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        """Commit the open transaction."""
+        self._con.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll the open transaction back."""
+        self._con.execute("ROLLBACK")
+
+    def checkpoint(self) -> None:
+        """Write everything into the database file (no write-ahead log left)."""
+        self._con.execute("CHECKPOINT")
 
     # -- loading -----------------------------------------------------------------------------
+
+    def is_loaded(self, sha256: str) -> bool:
+        """Whether a file with this SHA-256 was loaded before."""
+        seen = self._con.execute(
+            f"SELECT count(*) FROM {_LOADS_TABLE} WHERE sha256 = ?", [sha256]
+        ).fetchone()
+        return bool(seen and seen[0])
 
     def load(
         self,
@@ -131,39 +230,32 @@ class Store:
         ``values`` are typed as the readers produce them (text, dict/list for dynamic,
         aware datetimes, bools, numbers). Any error rolls the whole load back.
         """
-        report = LoadReport(source=source, sha256=sha256)
-        seen = self._con.execute(
-            f"SELECT count(*) FROM {_LOADS_TABLE} WHERE sha256 = ?", [sha256]
-        ).fetchone()
-        if seen is not None and seen[0]:
+        report = LoadReport(source=source, sha256=sha256, engine="precise")
+        if self.is_loaded(sha256):
             report.already_loaded = True
             return report
-
-        with tempfile.TemporaryDirectory(prefix="entra-hunt-load-") as staging_dir:
-            staged = self._stage(rows, Path(staging_dir), report)
-            self._con.execute("BEGIN TRANSACTION")
+        with self._staging_dir() as staging_dir:
+            staged = self.stage(rows, Path(staging_dir), report)
+            self.begin()
             try:
-                for table, path in staged.items():
-                    self._insert_staged(table, path)
-                self._con.execute(
-                    f"INSERT INTO {_LOADS_TABLE} VALUES (?, ?, ?, ?)",
-                    [
-                        sha256,
-                        source,
-                        datetime.now(UTC).replace(tzinfo=None),
-                        json.dumps(report.rows_by_table),
-                    ],
-                )
-                self._con.execute("COMMIT")
+                self.insert_staged(staged)
+                self.record_load(report)
+                self.commit()
             except BaseException:
-                self._con.execute("ROLLBACK")
+                self.rollback()
                 raise
         logger.info("loaded %d rows from %s", report.rows, source)
         return report
 
-    def _stage(
+    def _staging_dir(self) -> tempfile.TemporaryDirectory[str]:
+        # Next to the database, not in /tmp: /tmp is often a RAM disk, and staged exports are big.
+        where = None if self.path == ":memory:" else Path(self.path).parent
+        return tempfile.TemporaryDirectory(prefix=".entra-hunt-stage-", dir=where)
+
+    def stage(
         self, rows: Iterable[tuple[str, dict[str, object]]], directory: Path, report: LoadReport
     ) -> dict[str, Path]:
+        """Write rows as typed JSON lines, one file per table, counting them into ``report``."""
         handles: dict[str, IO[str]] = {}
         paths: dict[str, Path] = {}
         try:
@@ -172,31 +264,48 @@ class Store:
                     table_schema(table)  # unknown tables fail before anything is written
                     paths[table] = directory / f"{table}.jsonl"
                     handles[table] = paths[table].open("w", encoding="utf-8")
-                handles[table].write(json.dumps(values, default=_json_default) + "\n")
+                line = json.dumps(_staged(values), default=_json_default)
+                handles[table].write(line + "\n")
                 report.rows_by_table[table] = report.rows_by_table.get(table, 0) + 1
-                self._widen(report, table, values)
+                instant = values.get(table_schema(table).time_column)
+                if isinstance(instant, datetime):
+                    report.widen(instant, instant)
         finally:
             for handle in handles.values():
                 handle.close()
         return paths
 
-    @staticmethod
-    def _widen(report: LoadReport, table: str, values: dict[str, object]) -> None:
-        instant = values.get(table_schema(table).time_column)
-        if isinstance(instant, datetime):
-            if report.first is None or instant < report.first:
-                report.first = instant
-            if report.last is None or instant > report.last:
-                report.last = instant
+    def insert_staged(self, staged: dict[str, Path]) -> None:
+        """Insert staged JSON-lines files into their tables (inside the caller's transaction)."""
+        for table, path in staged.items():
+            self._insert_staged(table, path)
+
+    def record_load(self, report: LoadReport) -> None:
+        """Remember a loaded file, so that loading it again adds nothing."""
+        self._con.execute(
+            f"INSERT INTO {_LOADS_TABLE} (sha256, source, loaded_at, rows_by_table, format, "
+            "first_time, last_time, rows_read, rows_skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                report.sha256,
+                report.source,
+                datetime.now(UTC).replace(tzinfo=None),
+                json.dumps(report.rows_by_table),
+                report.format,
+                _naive(report.first),
+                _naive(report.last),
+                report.rows_read,
+                report.rows_skipped,
+            ],
+        )
 
     def load_jsonl(self, table: str, path: Path) -> None:
         """Load a JSON-lines file already in the table's shape (the shipped demo dataset)."""
-        self._con.execute("BEGIN TRANSACTION")
+        self.begin()
         try:
             self._insert_staged(table, path)
-            self._con.execute("COMMIT")
+            self.commit()
         except BaseException:
-            self._con.execute("ROLLBACK")
+            self.rollback()
             raise
 
     def _insert_staged(self, table: str, path: Path) -> None:
@@ -220,7 +329,7 @@ class Store:
         """
         cursor = self._con.cursor()
         try:
-            relation = duckdb_kql.kql(cursor, query, allow_write=False)
+            relation = run_kql(cursor, query)
             columns = list(relation.columns)
             return columns, relation.fetchall()
         except (duckdb_kql.KqlError, duckdb.Error) as exc:
@@ -249,13 +358,36 @@ class Store:
             cursor.close()
         return out
 
-    def sources(self) -> list[tuple[str, str, datetime, dict[str, int]]]:
-        """Loaded files: source, sha256, when, and rows per table."""
+    def sources(self) -> list[LoadedFile]:
+        """The files loaded, oldest first."""
+        present = {row[0] for row in self._con.execute(f"DESCRIBE {_LOADS_TABLE}").fetchall()}
+        extra = ", ".join(
+            name if name in present else f"NULL AS {name}" for name, _ in _LOADS_EXTRA
+        )
         rows = self._con.execute(
-            f"SELECT source, sha256, loaded_at, rows_by_table FROM {_LOADS_TABLE} "
-            "ORDER BY loaded_at"
+            f"SELECT source, sha256, loaded_at, rows_by_table, {extra} FROM {_LOADS_TABLE} "
+            "ORDER BY loaded_at, source"
         ).fetchall()
-        return [(r[0], r[1], _utc(r[2]) or datetime.min, json.loads(r[3])) for r in rows]
+        return [
+            LoadedFile(
+                source=r[0],
+                sha256=r[1],
+                loaded_at=_utc(r[2]) or datetime.min.replace(tzinfo=UTC),
+                rows_by_table=json.loads(r[3]),
+                format=r[4],
+                first=_utc(r[5]),
+                last=_utc(r[6]),
+                rows_read=r[7],
+                rows_skipped=r[8],
+            )
+            for r in rows
+        ]
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _utc(value: object) -> datetime | None:

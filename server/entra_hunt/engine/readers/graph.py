@@ -1,7 +1,9 @@
 """Reading Microsoft Graph ``/auditLogs/signIns`` JSON as SigninLogs rows.
 
 Offers :data:`GRAPH_TO_SIGNINLOGS`, the one table saying which Log Analytics column each Graph
-``signIn`` property fills, and :class:`GraphMapper`, which applies it to one record. Values keep
+``signIn`` property fills, and :func:`graph_layout`, the
+:class:`~entra_hunt.engine.readers.layout.Layout` built from it. The Entra admin center's JSON
+download holds the same ``signIn`` objects and is read with the same table. Values keep
 their JSON type until the target column's type decides: ``status`` stays an object in the
 dynamic ``Status`` column of SigninLogs but becomes JSON text in the string ``Status`` column of
 AADNonInteractiveUserSignInLogs; arrays such as ``authenticationDetails`` become JSON text in
@@ -11,8 +13,8 @@ their string columns; ``autonomousSystemNumber`` becomes text; ``ResultType`` is
 A record whose ``signInEventTypes`` lacks ``interactiveUser`` but has ``nonInteractiveUser``, or
 without that property has ``isInteractive: false``, goes to AADNonInteractiveUserSignInLogs.
 
-Limits: service principal and managed identity sign-ins are skipped with a warning. These Graph
-properties have no column and are dropped (logged once per file): ``appTokenProtectionStatus``,
+Limits: service principal and managed identity sign-ins are left out with a warning. These
+Graph properties have no column and are dropped: ``appTokenProtectionStatus``,
 ``signInTokenProtectionStatus``, ``azureResourceId``, ``managedServiceIdentity``,
 ``privateLinkDetails``, ``servicePrincipalCredentialKeyId``,
 ``servicePrincipalCredentialThumbprint``. ``appliedConditionalAccessPolicies`` fills
@@ -22,17 +24,22 @@ properties have no column and are dropped (logged once per file): ``appTokenProt
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from entra_hunt.engine.readers.layout import (
+    ByEventType,
+    Const,
+    Field,
+    Layout,
+    Member,
+    Source,
+    TableLayout,
+)
 from entra_hunt.engine.readers.loganalytics import SIGNIN_TABLES
-from entra_hunt.engine.readers.rows import Cell, RowBuilder, SourceRow, show_value
-from entra_hunt.errors import LoadError
+from entra_hunt.engine.schema import table_schema
 
-__all__ = ["GRAPH_TO_SIGNINLOGS", "GraphField", "GraphMapper", "looks_like_graph"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["GRAPH_TO_SIGNINLOGS", "GraphField", "graph_layout", "looks_like_graph"]
 
 
 @dataclass(frozen=True)
@@ -131,19 +138,19 @@ GRAPH_TO_SIGNINLOGS: tuple[GraphField, ...] = (
 )
 
 
-def _by_property() -> dict[str, tuple[GraphField, ...]]:
-    grouped: dict[str, list[GraphField]] = {}
-    for field in GRAPH_TO_SIGNINLOGS:
-        grouped.setdefault(field.property, []).append(field)
-    return {name: tuple(fields) for name, fields in grouped.items()}
-
-
-_BY_PROPERTY = _by_property()
-
 _NON_INTERACTIVE = "AADNonInteractiveUserSignInLogs"
 _CATEGORY = {"SigninLogs": "SignInLogs", _NON_INTERACTIVE: "NonInteractiveUserSignInLogs"}
 _WHO_PROPERTIES = frozenset({"userPrincipalName", "userId", "appId", "ipAddress"})
-_MAX_IGNORED_SHOWN = 50
+#: Graph properties known to have no column: read past without a log line.
+_DROPPED = (
+    "appTokenProtectionStatus",
+    "signInTokenProtectionStatus",
+    "azureResourceId",
+    "managedServiceIdentity",
+    "privateLinkDetails",
+    "servicePrincipalCredentialKeyId",
+    "servicePrincipalCredentialThumbprint",
+)
 
 
 def looks_like_graph(keys: Mapping[str, object]) -> bool:
@@ -151,86 +158,36 @@ def looks_like_graph(keys: Mapping[str, object]) -> bool:
     return "createdDateTime" in keys and not _WHO_PROPERTIES.isdisjoint(keys)
 
 
-class GraphMapper:
-    """Turns one Graph ``signIn`` object into a row of the right sign-in table."""
-
-    def __init__(self, label: str) -> None:
-        """Map records of the file named ``label``."""
-        self._label = label
-        self._builders = {table: RowBuilder(table, label) for table in SIGNIN_TABLES}
-        self._ignored: set[str] = set()
-        self.skipped = 0
-
-    def map(self, record: Mapping[str, object], line: int) -> SourceRow | None:
-        """The typed row for the record on ``line``, or None for a sign-in kind not kept.
-
-        Raises:
-            LoadError: a value does not fit its column, or an object property is not one.
-        """
-        table = self._route(record)
-        if table is None:
-            self.skipped += 1
-            return None
-        builder = self._builders[table]
-        cells: dict[str, Cell] = {
-            "Type": ("Type", table),
-            "Category": ("Category", _CATEGORY[table]),
+def graph_layout(format: str = "graph-json") -> Layout:
+    """The layout of Graph ``signIn`` records, from :data:`GRAPH_TO_SIGNINLOGS`."""
+    tables = []
+    for table in SIGNIN_TABLES:
+        names = set(table_schema(table).names)
+        sources: dict[str, Source] = {
+            "Type": Const(table),
+            "Category": Const(_CATEGORY[table]),
         }
-
-        for name, raw in record.items():
-            fields = _BY_PROPERTY.get(name)
-            if fields is None:
-                if not name.startswith("@") and len(self._ignored) < _MAX_IGNORED_SHOWN:
-                    self._ignored.add(name)
-                continue
-            for field in fields:
-                if field.column not in builder.types:
-                    continue
-                if field.key is None:
-                    cells[field.column] = (name, raw)
-                else:
-                    cells[field.column] = (f"{name}.{field.key}", self._part(raw, field, line))
-        return builder.build(cells, line)
-
-    def finish(self) -> None:
-        """Log, once per file, what was left out."""
-        if self._ignored:
-            logger.info(
-                "%s: ignored Graph properties without a sign-in column: %s",
-                self._label,
-                ", ".join(show_value(name) for name in sorted(self._ignored)),
-            )
-        if self.skipped:
-            logger.warning(
-                "%s: skipped %d service principal or managed identity sign-ins "
-                "(only user sign-ins are loaded)",
-                self._label,
-                self.skipped,
-            )
-
-    def _part(self, raw: object, field: GraphField, line: int) -> object:
-        if raw is None:
-            return None
-        if isinstance(raw, dict):
-            return raw.get(field.key)
-        raise LoadError(
-            f"the value {show_value(raw)} is not an object with {field.key}",
-            where=f"{self._label}, line {line}, field {field.property}",
-            fix=f"Expected a Graph signIn whose {field.property} is a JSON object",
-        )
-
-    @staticmethod
-    def _route(record: Mapping[str, object]) -> str | None:
-        kinds = record.get("signInEventTypes")
-        if isinstance(kinds, str):
-            kinds = [kinds]
-        if isinstance(kinds, list) and kinds:
-            if "interactiveUser" in kinds:
-                return "SigninLogs"
-            if "nonInteractiveUser" in kinds:
-                return _NON_INTERACTIVE
-            return None
-        interactive = record.get("isInteractive")
-        if interactive is False or str(interactive).lower() == "false":
-            return _NON_INTERACTIVE
-        return "SigninLogs"
+        for mapped in GRAPH_TO_SIGNINLOGS:
+            if mapped.column in names:
+                sources[mapped.column] = (
+                    Field((mapped.property,))
+                    if mapped.key is None
+                    else Member(mapped.property, mapped.key)
+                )
+        columns = tuple((c, sources[c]) for c in table_schema(table).names if c in sources)
+        tables.append(TableLayout(table, columns, "createdDateTime"))
+    properties = tuple(dict.fromkeys(mapped.property for mapped in GRAPH_TO_SIGNINLOGS))
+    return Layout(
+        format=format,
+        tables=tuple(tables),
+        route=ByEventType(
+            event_types="signInEventTypes",
+            is_interactive="isInteractive",
+            interactive="SigninLogs",
+            non_interactive=_NON_INTERACTIVE,
+        ),
+        fields=properties,
+        labels={name: name for name in properties},
+        json_values=True,
+        kept_keys=frozenset(properties + _DROPPED),
+    )

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from entra_hunt.engine.readers.rows import JsonFloat
 from entra_hunt.errors import LoadError
 
 __all__ = ["JsonRecords", "NonFiniteNumber", "is_page"]
@@ -50,12 +51,14 @@ class JsonRecords:
         """Read from the decoded ``chunks`` of the file that ``label`` names."""
         self._chunks = chunks
         self._label = label
-        self._decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+        self._decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=JsonFloat)
         self._buf = ""
         self._pos = 0
         self._line = 1
         self._eof = False
         self.next_links = 0
+        self.pages = 0
+        self.last_page_has_next_link = False
 
     def __iter__(self) -> Iterator[tuple[Record, int]]:
         """Yield each record with the 1-based line where it starts."""
@@ -101,6 +104,8 @@ class JsonRecords:
             yield from self._records(self._decode(), line)
             return
 
+        self.pages += 1
+        self.last_page_has_next_link = False
         while True:
             self._expect(":")
             if key == "value":
@@ -111,6 +116,7 @@ class JsonRecords:
                 value = self._decode()
                 if key == "@odata.nextLink" and value:
                     self.next_links += 1
+                    self.last_page_has_next_link = True
             char = self._peek()
             if char == "}":
                 self._pos += 1
@@ -126,6 +132,9 @@ class JsonRecords:
                 f"expected a sign-in object, found a JSON {type(value).__name__}", line
             )
         if is_page(value):
+            self.pages += 1
+            self.last_page_has_next_link = bool(value.get("@odata.nextLink"))
+            self.next_links += self.last_page_has_next_link
             for item in value["value"]:
                 if not isinstance(item, dict):
                     raise self._invalid("the page's 'value' array holds a non-object", line)

@@ -7,6 +7,10 @@ are never numbers), ``dynamic`` becomes parsed JSON, ``datetime`` an aware UTC d
 a bool, ``int``/``long`` an int and ``real`` a float. A cell that does not fit its type raises
 :class:`~entra_hunt.errors.LoadError` naming the file, line and field.
 
+A JSON object or array bound for a ``string`` column becomes :class:`JsonText`: the compact
+JSON text, which also carries the value itself so that the store renders it exactly as the
+DuckDB fast path does (see :mod:`entra_hunt.engine.bulk`).
+
 Limits: an empty cell (``""``) is NULL for every type, as a CSV cannot tell the two apart; slash
 dates are read month first and only with AM/PM (the en-US form Log Analytics writes), since
 ``04/05/2021 14:00`` is ambiguous.
@@ -24,7 +28,17 @@ from datetime import UTC, datetime
 from entra_hunt.engine.schema import table_schema
 from entra_hunt.errors import LoadError
 
-__all__ = ["BadValue", "Cell", "RowBuilder", "SourceRow", "coerce", "show_value"]
+__all__ = [
+    "BadValue",
+    "Cell",
+    "JsonFloat",
+    "JsonText",
+    "RejectedRecord",
+    "RowBuilder",
+    "SourceRow",
+    "coerce",
+    "show_value",
+]
 
 #: One raw cell: the field name as the file spells it, and its value as read.
 Cell = tuple[str, object]
@@ -61,6 +75,53 @@ class SourceRow:
     table: str
     values: dict[str, object]
     line: int
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    """A record left out by ``--skip-bad``: where it starts, why, and its raw content.
+
+    Attributes:
+        line: the 1-based line where the record starts.
+        error: the error that refused it (its ``where`` names file, line and field).
+        record: the raw fields as read (CSV cells by header, or the JSON object).
+    """
+
+    line: int
+    error: LoadError
+    record: Mapping[str, object]
+
+
+class JsonFloat(float):
+    """A JSON number with a fraction or exponent, keeping the text it was written as.
+
+    A number read into a ``string`` column keeps that text (``1.50`` stays ``1.50``), as DuckDB
+    keeps it when it reads the file itself.
+    """
+
+    text: str
+
+    def __new__(cls, text: str) -> JsonFloat:
+        """The number ``text`` spells."""
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+class JsonText(str):
+    """Compact JSON text of an object or array read into a ``string`` column.
+
+    ``value`` is the parsed object; the store writes that, not the text, so that DuckDB renders
+    it the same way whichever path loaded the file.
+    """
+
+    value: object
+
+    def __new__(cls, value: object) -> JsonText:
+        """The text of ``value`` (a dict or list), keeping ``value`` alongside."""
+        text = super().__new__(cls, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        text.value = value
+        return text
 
 
 class BadValue(ValueError):
@@ -110,9 +171,11 @@ def _to_text(raw: object) -> str:
         return raw
     if isinstance(raw, bool):
         return "true" if raw else "false"
+    if isinstance(raw, JsonFloat):
+        return raw.text
     if isinstance(raw, int | float):
         return str(raw)
-    return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+    return JsonText(raw)
 
 
 def _to_dynamic(raw: object) -> object:
@@ -228,11 +291,21 @@ def show_value(raw: object) -> str:
 class RowBuilder:
     """Builds typed :class:`SourceRow` objects for one table from raw cells of one file."""
 
-    def __init__(self, table: str, label: str) -> None:
-        """Prepare coercion for ``table``; ``label`` names the file in error messages."""
+    def __init__(self, table: str, label: str, time_fields: str = "") -> None:
+        """Prepare coercion for ``table``.
+
+        Args:
+            table: the local table.
+            label: names the file in error messages.
+            time_fields: the export fields that can give the row its time, for the message
+                when none does (e.g. "TimeGenerated or CreatedDateTime").
+        """
         self.table = table
         self.label = label
-        self.types = {column.name: column.type for column in table_schema(table).columns}
+        schema = table_schema(table)
+        self.types = {column.name: column.type for column in schema.columns}
+        self.time_column = schema.time_column
+        self.time_fields = time_fields or self.time_column
 
     def build(self, cells: Mapping[str, Cell], line: int) -> SourceRow:
         """Coerce the cells of the record starting on ``line`` into a row.
@@ -242,7 +315,7 @@ class RowBuilder:
             line: the 1-based line where the record starts.
 
         Returns:
-            The typed row; ``TimeGenerated`` is taken from ``CreatedDateTime`` when absent.
+            The typed row.
 
         Raises:
             LoadError: a value does not fit its column, or the record has no time at all.
@@ -257,13 +330,11 @@ class RowBuilder:
             if value is not None:
                 values[column] = value
 
-        if values.get("TimeGenerated") is None and "CreatedDateTime" in values:
-            values["TimeGenerated"] = values["CreatedDateTime"]
-        if values.get("TimeGenerated") is None:
+        if values.get(self.time_column) is None:
             raise LoadError(
-                "the sign-in has no time: TimeGenerated and CreatedDateTime are both empty",
+                f"the record has no time: {self.time_fields} is empty or missing",
                 where=f"{self.label}, line {line}",
-                fix="Export the sign-ins with the TimeGenerated or CreatedDateTime column",
+                fix=f"Export the records with {self.time_fields}",
             )
         return SourceRow(self.table, values, line)
 

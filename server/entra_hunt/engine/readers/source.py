@@ -6,8 +6,9 @@ strict UTF-8 decoder that knows where it is, so a bad byte is reported with its 
 offset. Lines are split on ``\n`` only: a form feed or U+2028 inside an attacker's user agent
 never ends a CSV record.
 
-Limits: zip archives and UTF-16 files are refused with a message saying how to convert them;
-in a gzip file the byte offset counts decompressed bytes.
+Limits: UTF-16 files are refused with a message saying how to convert them; zip archives are
+refused here (``engine.loading`` extracts their members first); in a gzip file the byte offset
+counts decompressed bytes.
 """
 
 from __future__ import annotations
@@ -34,11 +35,15 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 class TextSource:
     """One export file opened for reading as text, in order, exactly once."""
 
-    def __init__(self, path: Path) -> None:
-        """Open ``path``; raises LoadError if it is missing, unreadable or an archive."""
+    def __init__(self, path: Path, label: str | None = None) -> None:
+        """Open ``path``; raises LoadError if it is missing, unreadable or an archive.
+
+        ``label`` names the file in messages (default: the path), e.g. ``a.zip!b.csv``.
+        """
         self.path = path
-        self.label = str(path)
+        self.label = label or str(path)
         self._gzip = False
+        self._file: io.BufferedIOBase | None = None
         self._raw = self._open(path)
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self._offset = 0  # bytes of the (decompressed) file handed to the decoder so far
@@ -60,6 +65,21 @@ class TextSource:
     def close(self) -> None:
         """Close the underlying file."""
         self._raw.close()
+        if self._file is not None:
+            self._file.close()
+
+    @property
+    def is_gzip(self) -> bool:
+        """Whether the file is gzip-compressed."""
+        return self._gzip
+
+    def position(self) -> int:
+        """Bytes of the file on disk read so far (compressed bytes for a gzip file)."""
+        handle = self._file or self._raw
+        try:
+            return handle.tell()
+        except (OSError, ValueError):
+            return 0
 
     def first_char(self) -> str | None:
         """The first character that is not whitespace, without consuming anything.
@@ -129,10 +149,12 @@ class TextSource:
             raise LoadError(
                 "the file is a zip archive",
                 where=self.label,
-                fix="Extract the CSV or JSON export from the archive and load that file",
+                fix="Load it with 'entra-hunt load', which reads the exports inside, or extract "
+                "them first",
             )
         if magic.startswith(_GZIP_MAGIC):
             self._gzip = True
+            self._file = raw
             return gzip.GzipFile(fileobj=raw, mode="rb")
         return raw
 
