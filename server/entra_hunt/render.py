@@ -2,10 +2,14 @@
 
 Log-sourced text is printed as plain text (never as rich markup) in the terminal, and inside
 code spans in Markdown, so a crafted user agent can neither style the output nor read as
-prose in a ticket.
+prose in a ticket. Every such value also passes :func:`shown` on its way out: control
+characters (terminal escapes) become spaces, and characters that reorder or hide text (bidi
+overrides, zero-width marks) become U+FFFD, so what an analyst reads is what the log holds.
 """
 
 from __future__ import annotations
+
+import re
 
 from rich.console import Console
 from rich.table import Table
@@ -13,33 +17,62 @@ from rich.text import Text
 
 from entra_hunt.findings.models import Finding, HuntResult
 
-__all__ = ["render_markdown", "render_table"]
+__all__ = ["render_markdown", "render_table", "shown"]
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "informational": "dim"}
 
 #: Findings whose reasons are spelled out under the table.
 _DETAILED = 10
 
+#: Longest value printed; models already cap log text at 256 characters plus a marker.
+_SHOWN_CAP = 320
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_HIDDEN = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+#: Characters that start Markdown markup: emphasis, code, links and images, HTML, tables.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def shown(value: object, cap: int | None = _SHOWN_CAP) -> str:
+    """``value`` safe to print: no control characters, no hidden or reordering ones.
+
+    A logged value is also cut at ``cap`` characters; sentences of ours (reasons, notes) pass
+    ``cap=None``.
+    """
+    text = _HIDDEN.sub("\ufffd", _CONTROL.sub(" ", str(value)))
+    return text if cap is None or len(text) <= cap else text[:cap] + "…"
+
+
+def _md(value: object) -> str:
+    """A sentence of ours, which may quote log text, as inert Markdown prose."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", shown(value, cap=None))
+
+
+def _who(f: Finding) -> str:
+    """The user, or the users of a finding about several (a source)."""
+    return shown(f.user or ", ".join(f.users) or "?")
+
 
 def _device(f: Finding) -> str:
+    if f.subject == "source":
+        return "several devices"
     parts = [f.device.operating_system or "?", f.device.trust_type or "no trust type"]
     state = "managed" if f.device.managed else "unmanaged"
     if f.device.compliant:
         state += ", compliant"
-    return " / ".join(parts) + f" ({state})"
+    return shown(" / ".join(parts) + f" ({state})")
 
 
 def _where(f: Finding) -> str:
     place = ", ".join(p for p in (f.location.city, f.location.country) if p)
     ip = f.location.ip_address or "?"
-    return f"{ip} ({place})" if place else ip
+    return shown(f"{ip} ({place})" if place else ip)
 
 
 def render_table(result: HuntResult, console: Console) -> None:
     """Print ``result`` for a person at a terminal."""
     header = Text.assemble(
         (result.title, "bold"),
-        f"\n{result.backend} · {result.table} · {result.dataset or ''}\n",
+        f"\n{result.backend} · {result.table} · {shown(result.dataset or '', cap=None)}\n",
         f"window {result.window.start:%Y-%m-%d %H:%M} → {result.window.end:%Y-%m-%d %H:%M} UTC"
         f" · {result.rows_matched} matched",
         f" of {result.rows_examined} sign-ins" if result.rows_examined is not None else "",
@@ -55,8 +88,8 @@ def render_table(result: HuntResult, console: Console) -> None:
             table.add_row(
                 Text(f.severity.value, style=_SEVERITY_STYLE[f.severity.value]),
                 Text(f"{f.time:%Y-%m-%d %H:%M:%S}"),
-                Text(f.user or "?"),
-                Text(f.app.name or f.app.id or "?"),
+                Text(_who(f)),
+                Text(shown(f.app.name or f.app.id or "?")),
                 Text(_where(f)),
                 Text(_device(f)),
                 Text(", ".join(f.tags)),
@@ -66,16 +99,22 @@ def render_table(result: HuntResult, console: Console) -> None:
             console.print(
                 Text.assemble(
                     (f"{f.severity.value.upper()} ", _SEVERITY_STYLE[f.severity.value]),
-                    f"{f.user or '?'} at {f.time:%Y-%m-%d %H:%M:%S} UTC",
+                    f"{_who(f)} at {f.time:%Y-%m-%d %H:%M:%S} UTC",
+                    f" · confidence {f.confidence.value}",
                 )
             )
             for reason in f.reasons:
-                console.print(Text(f"  - {reason}"), soft_wrap=True)
+                console.print(Text(f"  - {shown(reason, cap=None)}"), soft_wrap=True)
+            for step in f.steps:
+                seen = f"{step.time:%Y-%m-%d %H:%M:%S}" if step.time else "not seen"
+                detail = f": {step.detail}" if step.detail else ""
+                line = shown(f"  > {step.name} ({seen}){detail}", cap=None)
+                console.print(Text(line), soft_wrap=True)
 
     if result.notes:
         console.print(Text.assemble(("Notes", "bold")))
         for note in result.notes:
-            console.print(Text(f"  - {note}"), soft_wrap=True)
+            console.print(Text(f"  - {shown(note, cap=None)}"), soft_wrap=True)
 
     ctx = result.context
     techniques = ", ".join(f"{t.id} {t.name}" for t in ctx.techniques)
@@ -93,8 +132,14 @@ def _code(value: str | None) -> str:
     """``value`` as a Markdown code span that no backtick inside can close early."""
     if not value:
         return "—"
-    text = value.replace("\n", " ").replace("|", "\\|").replace("`", "'")
+    text = shown(value).replace("|", "\\|").replace("`", "'")
     return f"`{text}`"
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any backtick run in ``text``, so ``text`` cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def render_markdown(result: HuntResult) -> str:
@@ -103,7 +148,7 @@ def render_markdown(result: HuntResult) -> str:
         f"# {result.title}",
         "",
         f"- Backend: {result.backend}, table `{result.table}`"
-        + (f", dataset {result.dataset}" if result.dataset else ""),
+        + (f", dataset {_md(result.dataset)}" if result.dataset else ""),
         f"- Window (UTC): {result.window.start.isoformat()} to {result.window.end.isoformat()}",
         f"- Matched: {result.rows_matched}"
         + (f" of {result.rows_examined} sign-ins" if result.rows_examined is not None else "")
@@ -121,14 +166,21 @@ def render_markdown(result: HuntResult) -> str:
         ]
         for f in result.findings:
             lines.append(
-                f"| {f.severity.value} | {f.time:%Y-%m-%d %H:%M:%S} | {_code(f.user)} | "
+                f"| {f.severity.value} | {f.time:%Y-%m-%d %H:%M:%S} | {_code(_who(f))} | "
                 f"{_code(f.app.name or f.app.id)} | {_code(f.location.ip_address)} | "
                 f"{_code(f.location.country)} | {_code(_device(f))} | {', '.join(f.tags)} |"
             )
         lines.append("")
         for f in result.findings[:_DETAILED]:
-            lines.append(f"### {f.severity.value}: {_code(f.user)} at {f.time.isoformat()}")
-            lines += [f"- {r}" for r in f.reasons]
+            lines.append(f"### {f.severity.value}: {_code(_who(f))} at {f.time.isoformat()}")
+            lines.append(f"- Confidence: {f.confidence.value}")
+            lines += [f"- {_md(r)}" for r in f.reasons]
+            lines += [
+                f"- Step: {_md(s.name)}, "
+                + (f"{s.time.isoformat()}" if s.time else "not seen")
+                + (f", {_code(s.detail)}" if s.detail else "")
+                for s in f.steps
+            ]
             lines.append(f"- User agent: {_code(f.user_agent)}")
             lines.append("")
     ctx = result.context
@@ -140,6 +192,7 @@ def render_markdown(result: HuntResult) -> str:
     lines += [f"- [{r.title}]({r.url}), {r.publisher}" for r in ctx.references]
     if result.notes:
         lines += ["", "## Notes", ""]
-        lines += [f"- {n}" for n in result.notes]
-    lines += ["", "## Query", "", "```kql", result.query, "```", ""]
+        lines += [f"- {_md(n)}" for n in result.notes]
+    fence = _fence(result.query)
+    lines += ["", "## Query", "", f"{fence}kql", result.query, fence, ""]
     return "\n".join(lines)

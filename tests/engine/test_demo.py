@@ -178,7 +178,7 @@ def test_the_background_is_an_ordinary_working_fortnight(dataset: Tables) -> Non
 
 def test_the_planted_table_lists_each_case_once_with_a_verdict() -> None:
     ids = [case.case_id for case in PLANTED]
-    assert len(ids) == len(set(ids)) == 18
+    assert len(ids) == len(set(ids)) == 25
     assert {case.verdict for case in PLANTED} == {"malicious", "benign"}
     for case in PLANTED:
         assert (case.expected_severity is not None) == case.expected_found
@@ -250,10 +250,10 @@ def test_a_successful_unmanaged_device_code_hunt_finds_exactly_the_expected_case
         assert found == expected - {old}
 
 
-def test_planted_cases_fall_in_the_last_seven_days_except_the_old_phish() -> None:
+def test_planted_cases_fall_in_the_last_seven_days_except_the_old_phish_and_baselines() -> None:
     for case in PLANTED:
         age = DEMO_END - case.first_seen
-        if case.case_id == "phish-old":
+        if case.case_id == "phish-old" or case.kind == "device-code-baseline":
             assert timedelta(days=7) < age < timedelta(days=14)
         else:
             assert age < timedelta(days=7), case.case_id
@@ -326,3 +326,67 @@ def test_risk_is_a_word_in_sentinel_and_a_number_in_defender(dataset: Tables) ->
     beta = _rows_of(dataset, "AADSignInEventsBeta", case.correlation_id)
     assert {row["RiskLevelDuringSignIn"] for row in sentinel} == {"medium"}
     assert {row["RiskLevelDuringSignIn"] for row in beta} == {50}
+
+
+def test_follow_on_expectations_name_catalogue_hunts_only() -> None:
+    from entra_hunt.hunts import CATALOGUE
+
+    named = {hunt for case in PLANTED for hunt in case.found_by}
+
+    assert named == set(CATALOGUE) - {"device-code-unmanaged"}
+    for case in PLANTED:
+        if case.success_time is None:
+            assert case.found_by == (), case.case_id
+
+
+def test_the_onboarding_panel_registers_a_device_that_is_managed_when_it_signs_in(
+    dataset: Tables,
+) -> None:
+    case = _case("broker-onboarding")
+    registered = [
+        row
+        for row in dataset["AuditLogs"]
+        if row["OperationName"] == "Register device"
+        and isinstance(row["InitiatedBy"], dict)
+        and row["InitiatedBy"]["user"]["userPrincipalName"] == case.user
+    ]
+    assert len(registered) == 1
+    later = [
+        row
+        for row in dataset["SigninLogs"]
+        if row["UserPrincipalName"] == case.user
+        and row["IncomingTokenType"] == "primaryRefreshToken"
+    ]
+    assert later
+    for row in later:
+        assert isinstance(row["DeviceDetail"], dict)
+        assert row["DeviceDetail"]["displayName"] == "MTR-RHONE-02"
+        assert row["DeviceDetail"]["isManaged"] is True
+
+
+def test_the_subnet_phish_shares_the_broker_cases_slash_24_a_few_hours_later() -> None:
+    subnet, broker = _case("phish-subnet"), _case("broker-registration")
+
+    assert subnet.ip_address != broker.ip_address
+    assert subnet.ip_address.rsplit(".", 1)[0] == broker.ip_address.rsplit(".", 1)[0]
+    assert abs(subnet.first_seen - broker.first_seen) < timedelta(hours=6)
+
+
+def test_the_night_phish_happens_on_a_weekend_night_in_paris() -> None:
+    case = _case("phish-night")
+    paris = case.first_seen + timedelta(hours=1)
+
+    assert paris.weekday() == 5 and paris.hour < 6
+
+
+def test_habitual_users_have_device_code_sign_ins_in_the_first_week() -> None:
+    first_week_end = DEMO_START + timedelta(days=7)
+    habitual = {c.user for c in PLANTED if c.kind == "device-code-baseline"}
+
+    for case in PLANTED:
+        if case.kind == "device-code-baseline":
+            assert case.first_seen < first_week_end
+            assert case.verdict == "benign" and not case.found_by
+    assert {"thomas.girard@contosopharma.example", "room-lyon-rhone@contosopharma.example"} <= (
+        habitual
+    )

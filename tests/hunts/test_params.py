@@ -61,7 +61,7 @@ def test_bad_parameters_are_refused_with_the_parameter_named(
 
     message = parameter_error(caught.value, DeviceCodeParameters).message
     assert expected in message
-    assert "Correct the parameter" in message
+    assert "Correct it and try again" in message
 
 
 def test_explicit_times_without_offset_are_read_as_utc() -> None:

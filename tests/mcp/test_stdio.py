@@ -10,6 +10,8 @@ import jsonschema
 import pytest
 from mcp import Client, StdioServerParameters
 
+from entra_hunt.engine.demo import PLANTED
+
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
@@ -34,5 +36,6 @@ async def test_stdio_round_trip_lists_the_tool_and_returns_valid_structured_cont
     assert result.is_error is False
     jsonschema.validate(result.structured_content, tool.output_schema)
     assert result.structured_content is not None
-    assert len(result.structured_content["findings"]) == 8
+    expected = sum(case.expected_found for case in PLANTED)
+    assert len(result.structured_content["findings"]) == expected
     assert refused.is_error is True

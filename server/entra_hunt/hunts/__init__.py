@@ -7,23 +7,46 @@ this package changes.
 from __future__ import annotations
 
 from entra_hunt.errors import ParameterError
-from entra_hunt.hunts.base import Hunt, RenderedQuery
+from entra_hunt.hunts.base import Hunt, RenderedQuery, TableSupport
+from entra_hunt.hunts.broker_chain import BrokerChainHunt, BrokerChainParameters
 from entra_hunt.hunts.device_code import DeviceCodeHunt, DeviceCodeParameters
+from entra_hunt.hunts.first_use import FirstUseHunt, FirstUseParameters
+from entra_hunt.hunts.one_source import GroupBy, OneSourceHunt, OneSourceParameters
 from entra_hunt.hunts.params import BackendName, HuntParameters, RiskFloor
+from entra_hunt.hunts.token_replay import TokenReplayHunt, TokenReplayParameters
 
 __all__ = [
     "CATALOGUE",
     "BackendName",
+    "BrokerChainHunt",
+    "BrokerChainParameters",
     "DeviceCodeHunt",
     "DeviceCodeParameters",
+    "FirstUseHunt",
+    "FirstUseParameters",
+    "GroupBy",
     "Hunt",
     "HuntParameters",
+    "OneSourceHunt",
+    "OneSourceParameters",
     "RenderedQuery",
     "RiskFloor",
+    "TableSupport",
+    "TokenReplayHunt",
+    "TokenReplayParameters",
     "get_hunt",
 ]
 
-CATALOGUE: dict[str, Hunt] = {hunt.id: hunt for hunt in (DeviceCodeHunt(),)}
+CATALOGUE: dict[str, Hunt] = {
+    hunt.id: hunt
+    for hunt in (
+        DeviceCodeHunt(),
+        BrokerChainHunt(),
+        OneSourceHunt(),
+        TokenReplayHunt(),
+        FirstUseHunt(),
+    )
+}
 
 
 def get_hunt(hunt_id: str) -> Hunt:
@@ -32,7 +55,7 @@ def get_hunt(hunt_id: str) -> Hunt:
         return CATALOGUE[hunt_id]
     except KeyError:
         raise ParameterError(
-            f"no hunt {hunt_id!r}",
+            f"no hunt {hunt_id[:80]!r}",
             where="hunt_id",
-            fix=f"Use one of: {', '.join(sorted(CATALOGUE))}",
+            fix=f"Use one of: {', '.join(sorted(CATALOGUE))} (list_hunts describes each)",
         ) from None

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 __all__ = [
     "Binding",
+    "compose",
     "datetime_literal",
     "dynamic_strings",
     "let_block",
+    "long_literal",
     "string_literal",
+    "timespan_literal",
 ]
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -57,6 +60,24 @@ def datetime_literal(instant: datetime) -> str:
     return f"datetime({utc.strftime('%Y-%m-%dT%H:%M:%S.%f')}Z)"
 
 
+def timespan_literal(span: timedelta) -> str:
+    """A timespan literal such as ``6h`` or ``90m``, in the largest unit that is exact."""
+    seconds = int(span.total_seconds())
+    if seconds <= 0 or span != timedelta(seconds=seconds):
+        raise ValueError(f"timespan {span!r} is not a positive whole number of seconds")
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def long_literal(value: int) -> str:
+    """An integer literal (refuses booleans, which are ints in Python)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not an integer")
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Binding:
     """One ``let name = <literal>;`` line: a name the pipeline reads and its literal text."""
@@ -72,3 +93,10 @@ class Binding:
 def let_block(bindings: Iterable[Binding]) -> str:
     """The ``let`` statements that open a query, one per line."""
     return "".join(f"let {b.name} = {b.literal};\n" for b in bindings)
+
+
+def compose(comment: str, bindings: Iterable[Binding], body: str) -> str:
+    """A whole query: a ``//`` comment line, the ``let`` block, then the fixed pipeline."""
+    if "\n" in comment or "\r" in comment:
+        raise ValueError("the comment must be one line")
+    return f"// {comment}\n" + let_block(bindings) + body

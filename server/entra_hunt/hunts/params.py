@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -17,9 +18,12 @@ from entra_hunt.errors import ParameterError
 
 __all__ = [
     "MAX_LOOKBACK",
+    "MAX_OFFSET",
     "BackendName",
     "HuntParameters",
     "RiskFloor",
+    "Upn",
+    "parse_duration",
     "parse_lookback",
 ]
 
@@ -27,6 +31,8 @@ __all__ = [
 MAX_LOOKBACK = timedelta(days=365)
 MIN_LOOKBACK = timedelta(minutes=5)
 DEFAULT_LOOKBACK = "7d"
+#: The furthest a page of findings can start (the runner reads at most this many rows).
+MAX_OFFSET = 50_000
 
 _LOOKBACK = re.compile(r"^\s*(\d{1,6})\s*(d|h|m)\s*$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -66,13 +72,51 @@ def parse_lookback(text: str) -> timedelta:
     match = _LOOKBACK.match(text)
     if not match:
         raise ValueError(
-            f"lookback {text!r} is not a duration: write a number and a unit, d (days), "
+            f"lookback {text[:40]!r} is not a duration: write a number and a unit, d (days), "
             "h (hours) or m (minutes), e.g. '7d' or '36h'"
         )
     amount = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     if not MIN_LOOKBACK <= amount <= MAX_LOOKBACK:
-        raise ValueError(f"lookback {text!r} is outside 5m to {MAX_LOOKBACK.days}d")
+        raise ValueError(f"lookback {text[:40]!r} is outside 5m to {MAX_LOOKBACK.days}d")
     return amount
+
+
+def parse_duration(text: str, *, low: timedelta, high: timedelta, name: str) -> timedelta:
+    """A ``'6h'``-style duration between ``low`` and ``high``; ValueError naming ``name``."""
+    match = _LOOKBACK.match(text)
+    if not match:
+        raise ValueError(
+            f"{name} {text[:40]!r} is not a duration: write a number and a unit, d (days), "
+            "h (hours) or m (minutes), e.g. '6h'"
+        )
+    amount = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if not low <= amount <= high:
+        raise ValueError(f"{name} {text[:40]!r} is outside {_say(low)} to {_say(high)}")
+    return amount
+
+
+def _say(span: timedelta) -> str:
+    if span % timedelta(days=1) == timedelta(0):
+        return f"{span.days}d"
+    if span % timedelta(hours=1) == timedelta(0):
+        return f"{int(span.total_seconds() // 3600)}h"
+    return f"{int(span.total_seconds() // 60)}m"
+
+
+_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        if len(name) > 64 or not _ZONE.match(name):
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"{name[:60]!r} is not an IANA time zone such as 'UTC' or 'Europe/Paris' "
+            "(if it is one, install the tzdata package)"
+        ) from None
+    return name
 
 
 def _check_lookback(text: str | None) -> str | None:
@@ -82,7 +126,7 @@ def _check_lookback(text: str | None) -> str | None:
 
 
 def _check_upn(value: str) -> str:
-    if not _UPN.match(value):
+    if not _UPN.fullmatch(value):
         raise ValueError(
             f"{value[:80]!r} is not a user principal name like alice@contoso.com "
             "(letters, digits and ' . _ ! # ^ ~ + & - before the @)"
@@ -93,7 +137,10 @@ def _check_upn(value: str) -> str:
 def _as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside the range of dates") from None
 
 
 Upn = Annotated[str, AfterValidator(_check_upn)]
@@ -140,6 +187,20 @@ class HuntParameters(BaseModel):
         description="Override the table: for defender 'EntraIdSignInEvents' (default) or "
         "'AADSignInEventsBeta'; for local any loaded sign-in table. Usually left empty.",
     )
+    offset: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_OFFSET,
+        description="Skip this many findings (most severe first) to get the next page of a "
+        "truncated result; use it with the same start and end (a result's next_page holds "
+        "all three). Default 0.",
+    )
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = Field(
+        default="UTC",
+        description="The office time zone, an IANA name such as 'Europe/Paris' (default "
+        "'UTC'): sign-ins outside 07:00-20:00 Monday to Friday there get the 'off-hours' "
+        "signal.",
+    )
 
     @model_validator(mode="after")
     def _window_is_coherent(self) -> Self:
@@ -163,6 +224,16 @@ class HuntParameters(BaseModel):
         end = now.astimezone(UTC)
         return end - span, end
 
+    def span(self) -> timedelta:
+        """How long the window is: end minus start, or the lookback."""
+        if self.start is not None and self.end is not None:
+            return self.end - self.start
+        return parse_lookback(self.lookback or DEFAULT_LOOKBACK)
+
+    def zone(self) -> ZoneInfo:
+        """The office time zone, for the off-hours signal."""
+        return ZoneInfo(self.timezone)
+
     def has_explicit_window(self) -> bool:
         """True when the caller gave start and end rather than a lookback."""
         return self.start is not None
@@ -176,11 +247,12 @@ def parameter_error(exc: Exception, model: type[BaseModel]) -> ParameterError:
         return ParameterError(str(exc))
     problems = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or model.__name__
+        where = ".".join(str(p) for p in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
-        problems.append(f"{where}: {message}")
+        problems.append(f"{where}: {message}" if where else message)
     return ParameterError(
         "; ".join(problems),
         where="parameters",
-        fix="Correct the parameter and call again; see the tool's input schema for bounds",
+        fix="Correct it and try again (the bounds are in --help, or in the MCP tool's input "
+        "schema)",
     )

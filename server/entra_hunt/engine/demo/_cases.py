@@ -3,6 +3,10 @@
 Each :class:`CaseSpec` describes one device code flow (and the token refreshes that follow
 it); :mod:`._planted` turns the specs into sign-ins, audit events and the published table.
 Times are UTC; the office is at UTC+1, so 09:12 UTC is 10:12 in Paris.
+
+``found_by`` lists the follow-on hunts that must report a case, each judged over its labelled
+run: the whole 14 days for the broker chain, token replay and one source (grouped by /24, the
+default 6 hours apart); the last 7 days against a baseline before them for first use.
 """
 
 from __future__ import annotations
@@ -29,13 +33,17 @@ from entra_hunt.engine.demo._tenant import (
     LYON_SITE,
     MS_OFFICE,
     PARIS_HQ,
+    PROXY_ROTTERDAM,
+    PROXY_UTRECHT,
     TEAMS,
     TEAMS_SERVICES,
     VULTR_FRANKFURT,
+    VULTR_FRANKFURT_B,
     App,
     Client,
     Device,
     Network,
+    user,
 )
 
 Verdict = Literal["malicious", "benign"]
@@ -69,6 +77,12 @@ ADMIN_POWERSHELL = Client(
 )
 TEAMS_ROOM_CLIENT = Client(
     _APP, "Rich Client 1.0.96", "Dalvik/2.1.0 (Linux; U; Android 12; MTR-A10 Build/SKQ1.220303.001)"
+)
+KIT_WINDOWS_CHROME = Client(
+    _APP,
+    "Chrome 131.0.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36",
 )
 IPAD_OFFICE = Client(
     _APP,
@@ -111,12 +125,21 @@ class CaseSpec:
     reuse: Network | None = None
     after: tuple[float, ...] = ()
     refresh_resources: tuple[App, ...] = (GRAPH, EXCHANGE)
+    found_by: tuple[str, ...] = ()
 
+
+BROKER_CHAIN = "broker-chain"
+ONE_SOURCE = "device-code-one-source"
+TOKEN_REPLAY = "device-code-token-replay"
+FIRST_USE = "device-code-first-use"
+#: The follow-on hunts a case's ``found_by`` can name.
+FOLLOW_ON_HUNTS = (BROKER_CHAIN, ONE_SOURCE, TOKEN_REPLAY, FIRST_USE)
 
 _PHISH = "device-code-phishing"
 _CLI = "legitimate-cli"
 _ROOM = "meeting-room"
 _FAILED = "failed-device-code"
+_BASELINE = "device-code-baseline"
 
 SPECS: tuple[CaseSpec, ...] = (
     CaseSpec(
@@ -138,6 +161,7 @@ SPECS: tuple[CaseSpec, ...] = (
         device=unknown("Linux"),
         reuse=HETZNER_HELSINKI,
         after=(0.7, 2.2, 5.9, 26.4),
+        found_by=(ONE_SOURCE, TOKEN_REPLAY, FIRST_USE),
     ),
     CaseSpec(
         case_id="phish-2",
@@ -154,6 +178,7 @@ SPECS: tuple[CaseSpec, ...] = (
         device=unknown("Linux"),
         reuse=HETZNER_HELSINKI,
         after=(0.4, 3.1, 20.8),
+        found_by=(ONE_SOURCE, TOKEN_REPLAY, FIRST_USE),
     ),
     CaseSpec(
         case_id="phish-3",
@@ -174,6 +199,7 @@ SPECS: tuple[CaseSpec, ...] = (
         risk="medium",
         reuse=AWS_DUBLIN,
         after=(1.1, 4.5, 18.2, 41.0),
+        found_by=(TOKEN_REPLAY, FIRST_USE),
     ),
     CaseSpec(
         case_id="phish-injected-ua",
@@ -193,6 +219,7 @@ SPECS: tuple[CaseSpec, ...] = (
         device=unknown("Windows 10"),
         reuse=DO_SINGAPORE,
         after=(2.0, 9.5, 30.3),
+        found_by=(TOKEN_REPLAY, FIRST_USE),
     ),
     CaseSpec(
         case_id="phish-old",
@@ -212,6 +239,7 @@ SPECS: tuple[CaseSpec, ...] = (
         device=unknown("Windows 10"),
         reuse=HETZNER_HELSINKI,
         after=(1.0, 24.6, 72.3, 121.9, 190.4),
+        found_by=(TOKEN_REPLAY,),
     ),
     CaseSpec(
         case_id="broker-registration",
@@ -230,6 +258,7 @@ SPECS: tuple[CaseSpec, ...] = (
         ),
         network=VULTR_FRANKFURT,
         device=unknown("Windows 10"),
+        found_by=(BROKER_CHAIN, ONE_SOURCE, FIRST_USE),
     ),
     CaseSpec(
         case_id="cli-1",
@@ -249,6 +278,7 @@ SPECS: tuple[CaseSpec, ...] = (
         reuse=PARIS_HQ,
         after=(0.9,),
         refresh_resources=(AZURE_MANAGEMENT,),
+        found_by=(ONE_SOURCE,),
     ),
     CaseSpec(
         case_id="cli-2",
@@ -262,12 +292,14 @@ SPECS: tuple[CaseSpec, ...] = (
         client=ADMIN_POWERSHELL,
         notes=(
             "Azure PowerShell device code login by an engineer on a managed, compliant laptop "
-            "from the Lyon egress: not an unmanaged device."
+            "from the Lyon egress: not an unmanaged device. She takes the laptop home, where "
+            "its token is refreshed in the evening: a new IP, same country, managed device."
         ),
         network=LYON_SITE,
-        reuse=LYON_SITE,
-        after=(0.9,),
+        reuse=user("manon.roux").home,
+        after=(4.4,),
         refresh_resources=(AZURE_MANAGEMENT,),
+        found_by=(ONE_SOURCE, TOKEN_REPLAY, FIRST_USE),
     ),
     CaseSpec(
         case_id="cli-3",
@@ -325,6 +357,7 @@ SPECS: tuple[CaseSpec, ...] = (
         reuse=PARIS_HQ,
         after=(5.5,),
         refresh_resources=(TEAMS_SERVICES,),
+        found_by=(ONE_SOURCE,),
     ),
     CaseSpec(
         case_id="room-managed-2",
@@ -360,6 +393,7 @@ SPECS: tuple[CaseSpec, ...] = (
         reuse=PARIS_HQ,
         after=(5.5,),
         refresh_resources=(TEAMS_SERVICES,),
+        found_by=(FIRST_USE,),
     ),
     CaseSpec(
         case_id="failed-1",
@@ -450,5 +484,136 @@ SPECS: tuple[CaseSpec, ...] = (
         reuse=PARIS_HQ,
         after=(0.6,),
         refresh_resources=(GRAPH,),
+        found_by=(ONE_SOURCE, FIRST_USE),
+    ),
+    CaseSpec(
+        case_id="phish-subnet",
+        kind=_PHISH,
+        verdict="malicious",
+        severity="high",
+        who="helene.lacroix",
+        at="2026-11-27T11:38:52.117",
+        app=MS_OFFICE,
+        resource=GRAPH,
+        client=KIT_LINUX_CHROME,
+        notes=(
+            "Phishing from a second Vultr address in the /24 of the broker-registration case, "
+            "three hours later: one kit rotating addresses in a provider's range. Its tokens "
+            "are refreshed from the broker case's address."
+        ),
+        network=VULTR_FRANKFURT_B,
+        device=unknown("Linux"),
+        reuse=VULTR_FRANKFURT,
+        after=(0.6, 3.4, 9.8),
+        found_by=(ONE_SOURCE, TOKEN_REPLAY, FIRST_USE),
+    ),
+    CaseSpec(
+        case_id="phish-night",
+        kind=_PHISH,
+        verdict="malicious",
+        severity="high",
+        who="alexandre.giraud",
+        at="2026-11-28T02:47:19.604",
+        app=MS_OFFICE,
+        resource=EXCHANGE,
+        client=KIT_WINDOWS_CHROME,
+        notes=(
+            "Phishing at 03:47 on a Saturday, Paris time, through a Dutch residential proxy "
+            "(no hosting ASN to flag) with a browser-like user agent; Identity Protection "
+            "rated it low risk. Off-hours, a new country and a new IP give it away."
+        ),
+        network=PROXY_ROTTERDAM,
+        device=unknown("Windows 10"),
+        risk="low",
+        reuse=PROXY_UTRECHT,
+        after=(0.3, 1.7, 6.2),
+        found_by=(TOKEN_REPLAY, FIRST_USE),
+    ),
+    CaseSpec(
+        case_id="broker-onboarding",
+        kind="broker-onboarding",
+        verdict="benign",
+        severity="medium",
+        who="room-lyon-rhone",
+        at="2026-11-24T15:31:06.442",
+        app=AUTH_BROKER,
+        resource=DEVICE_REGISTRATION,
+        client=TEAMS_ROOM_CLIENT,
+        notes=(
+            "A replacement Teams Rooms panel set up at the Lyon site: a device code sign-in "
+            "with the Authentication Broker to the Device Registration Service, 'Register "
+            "device' (MTR-RHONE-02), then sign-ins with a primary refresh token from the new "
+            "panel, which Intune manages and marks compliant. The broker chain of onboarding."
+        ),
+        network=LYON_SITE,
+        device=unknown("Android"),
+        found_by=(BROKER_CHAIN, ONE_SOURCE),
+    ),
+    CaseSpec(
+        case_id="cli-baseline-1",
+        kind=_BASELINE,
+        verdict="benign",
+        severity=None,
+        who="thomas.girard",
+        at="2026-11-17T10:12:33.250",
+        app=AZURE_CLI,
+        resource=AZURE_MANAGEMENT,
+        client=AZ_CLI_CLIENT,
+        notes=(
+            "The cli-1 engineer's Azure CLI device code login in the first week: his device "
+            "code use is habitual, so his later logins are no first use."
+        ),
+        network=PARIS_HQ,
+        reuse=PARIS_HQ,
+        after=(0.9,),
+        refresh_resources=(AZURE_MANAGEMENT,),
+    ),
+    CaseSpec(
+        case_id="cli-baseline-2",
+        kind=_BASELINE,
+        verdict="benign",
+        severity=None,
+        who="antoine.fournier",
+        at="2026-11-18T14:48:09.903",
+        app=AZURE_CLI,
+        resource=AZURE_MANAGEMENT,
+        client=AZ_CLI_CLIENT,
+        notes="The cli-3 engineer's Azure CLI device code login in the first week: habitual.",
+        network=PARIS_HQ,
+        reuse=PARIS_HQ,
+        after=(0.9,),
+        refresh_resources=(AZURE_MANAGEMENT,),
+    ),
+    CaseSpec(
+        case_id="room-baseline-paris",
+        kind=_BASELINE,
+        verdict="benign",
+        severity=None,
+        who="room-paris-vercors",
+        at="2026-11-16T06:58:41.771",
+        app=TEAMS,
+        resource=TEAMS_SERVICES,
+        client=TEAMS_ROOM_CLIENT,
+        notes="The Vercors room panel signing in again after its weekly reboot: habitual.",
+        network=PARIS_HQ,
+        reuse=PARIS_HQ,
+        after=(5.5,),
+        refresh_resources=(TEAMS_SERVICES,),
+    ),
+    CaseSpec(
+        case_id="room-baseline-lyon",
+        kind=_BASELINE,
+        verdict="benign",
+        severity=None,
+        who="room-lyon-rhone",
+        at="2026-11-18T06:51:27.335",
+        app=TEAMS,
+        resource=TEAMS_SERVICES,
+        client=TEAMS_ROOM_CLIENT,
+        notes="The Rhône room panel signing in after an update: habitual.",
+        network=LYON_SITE,
+        reuse=LYON_SITE,
+        after=(5.5,),
+        refresh_resources=(TEAMS_SERVICES,),
     ),
 )

@@ -1,10 +1,11 @@
 """The planted cases: every device code sign-in of the demo tenant, with its expected verdict.
 
 Turns the specs of :mod:`._cases` into sign-ins (the device code flow, then the token
-refreshes descending from its grant) and, for the broker case, a device registration and
-sign-ins from the new device. Each case draws from its own random stream, seeded by the case
-id rather than the dataset seed, so its ids and times never change with the background and
-:data:`PLANTED` can be a constant.
+refreshes descending from its grant) and, for the two broker cases, a device registration and
+sign-ins with a primary refresh token from the new device: an attacker's unmanaged desktop, or
+a meeting-room panel that IT enrolled. Each case draws from its own random stream, seeded by
+the case id rather than the dataset seed, so its ids and times never change with the
+background and :data:`PLANTED` can be a constant.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import random
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from entra_hunt.engine.demo._cases import ROADTX_EDGE, SPECS, CaseSpec, Verdict
+from entra_hunt.engine.demo._cases import (
+    ROADTX_EDGE,
+    SPECS,
+    TEAMS_ROOM_CLIENT,
+    CaseSpec,
+    Verdict,
+)
 from entra_hunt.engine.demo._signin import Ids, SignIn
 from entra_hunt.engine.demo._tables import AuditEvent, directory_record_id
 from entra_hunt.engine.demo._tenant import (
@@ -23,6 +30,10 @@ from entra_hunt.engine.demo._tenant import (
     GRAPH,
     MS_OFFICE,
     OUTLOOK_WEB,
+    TEAMS,
+    TEAMS_SERVICES,
+    App,
+    Client,
     Device,
     User,
     new_uuid,
@@ -56,6 +67,8 @@ class PlantedCase:
         ip_address: the address of the device code sign-in.
         app_id: the client application id of the device code sign-in.
         notes: what makes the case what it is, for a person reading a failed test.
+        found_by: the follow-on hunts (by catalogue id) that must report the case in their
+            labelled runs (see :mod:`._cases`); every other follow-on hunt must not.
     """
 
     case_id: str
@@ -72,6 +85,7 @@ class PlantedCase:
     ip_address: str
     app_id: str
     notes: str
+    found_by: tuple[str, ...] = ()
 
 
 def _flow(rng: random.Random, spec: CaseSpec, who: User) -> list[SignIn]:
@@ -174,12 +188,18 @@ def _registration_audit(
         "userPrincipalName": who.upn,
         "modifiedProperties": [],
     }
+    android = device.os == "Android"
     details = [
         {"key": "Device Id", "value": device.device_id},
-        {"key": "Device OS", "value": "Windows"},
-        {"key": "Device OS Version", "value": "10.0.19041.928"},
+        {"key": "Device OS", "value": device.os if android else "Windows"},
+        {"key": "Device OS Version", "value": "12" if android else "10.0.19041.928"},
         {"key": "Device Trust Type", "value": "Workplace"},
-        {"key": "User-Agent", "value": "Dsreg/10.0 (Windows 10.0.19041.928)"},
+        {
+            "key": "User-Agent",
+            "value": "Dalvik/2.1.0 (Linux; U; Android 12)"
+            if android
+            else "Dsreg/10.0 (Windows 10.0.19041.928)",
+        },
     ]
     owners = [device_target, user_target]
     steps: tuple[tuple[str, str, dict[str, object], list[dict[str, object]]], ...] = (
@@ -208,21 +228,26 @@ def _registration_audit(
     return events
 
 
-def _broker_follow_up(
-    rng: random.Random, flow: list[SignIn]
+_Use = tuple[float, App, App, Client, bool]
+
+
+def _registration_follow_up(
+    rng: random.Random, flow: list[SignIn], new_device: Device, uses: tuple[_Use, ...]
 ) -> tuple[list[SignIn], list[AuditEvent]]:
-    """Register a device with the broker token, then use it: the ROADtx-style sequel."""
+    """Register ``new_device`` with the flow's token, then sign in with a PRT from it.
+
+    ``uses`` are (minutes after the flow's success, app, resource, client, interactive).
+    """
     success = flow[-1]
     who = success.user
-    rogue = Device(new_uuid(rng), "DESKTOP-7QK2M4B", "Windows 10", "Azure AD registered")
     audit = _registration_audit(
-        rng, who, success.time + timedelta(minutes=1, seconds=32), rogue, success.network.ip
+        rng, who, success.time + timedelta(minutes=1, seconds=32), new_device, success.network.ip
     )
     prt_request = replace(
         success,
         time=success.time + timedelta(minutes=4, seconds=17),
         resource=AZURE_AD,
-        device=rogue,
+        device=new_device,
         ids=Ids.draw(rng, session=success.ids.session),
         interactive=False,
         protocol="none",
@@ -238,25 +263,54 @@ def _broker_follow_up(
         endpoint_call="OAuth2:Authorize",
     )
     signins = [prt_request]
-    for minutes, app, resource, kind, interactive in (
-        (7.1, MS_OFFICE, GRAPH, ROADTX_EDGE.kind, True),
-        (9.5, OUTLOOK_WEB, EXCHANGE, "Browser", True),
-        (151.0, MS_OFFICE, GRAPH, ROADTX_EDGE.kind, False),
-        (318.0, MS_OFFICE, EXCHANGE, ROADTX_EDGE.kind, False),
-    ):
+    for minutes, app, resource, client, interactive in uses:
         signins.append(
             replace(
                 with_prt,
                 time=success.time + timedelta(minutes=minutes, seconds=rng.randint(0, 59)),
                 app=app,
                 resource=resource,
-                client=replace(ROADTX_EDGE, kind=kind),
+                client=client,
                 ids=Ids.draw(rng, session=session),
                 interactive=interactive,
                 endpoint_call="OAuth2:Authorize" if interactive else "OAuth2:Token",
             )
         )
     return signins, audit
+
+
+def _broker_follow_up(
+    rng: random.Random, flow: list[SignIn]
+) -> tuple[list[SignIn], list[AuditEvent]]:
+    """Register an attacker's desktop with the broker token, then use it: ROADtx-style."""
+    rogue = Device(new_uuid(rng), "DESKTOP-7QK2M4B", "Windows 10", "Azure AD registered")
+    browser = replace(ROADTX_EDGE, kind="Browser")
+    uses: tuple[_Use, ...] = (
+        (7.1, MS_OFFICE, GRAPH, ROADTX_EDGE, True),
+        (9.5, OUTLOOK_WEB, EXCHANGE, browser, True),
+        (151.0, MS_OFFICE, GRAPH, ROADTX_EDGE, False),
+        (318.0, MS_OFFICE, EXCHANGE, ROADTX_EDGE, False),
+    )
+    return _registration_follow_up(rng, flow, rogue, uses)
+
+
+def _panel_follow_up(
+    rng: random.Random, flow: list[SignIn]
+) -> tuple[list[SignIn], list[AuditEvent]]:
+    """Register a meeting-room panel that Intune then manages, and let it sign in to Teams."""
+    panel = Device(new_uuid(rng), "MTR-RHONE-02", "Android", "Azure AD registered", True, True)
+    uses: tuple[_Use, ...] = (
+        (6.4, TEAMS, TEAMS_SERVICES, TEAMS_ROOM_CLIENT, True),
+        (131.0, TEAMS, TEAMS_SERVICES, TEAMS_ROOM_CLIENT, False),
+        (402.0, TEAMS, GRAPH, TEAMS_ROOM_CLIENT, False),
+    )
+    return _registration_follow_up(rng, flow, panel, uses)
+
+
+_FOLLOW_UPS = {
+    "device-code-broker-registration": _broker_follow_up,
+    "broker-onboarding": _panel_follow_up,
+}
 
 
 def build_planted() -> tuple[list[SignIn], list[AuditEvent], tuple[PlantedCase, ...]]:
@@ -269,8 +323,8 @@ def build_planted() -> tuple[list[SignIn], list[AuditEvent], tuple[PlantedCase, 
         flow = _flow(rng, spec, user(spec.who))
         follow = _refreshes(rng, spec, flow)
         registration: list[AuditEvent] = []
-        if spec.kind == "device-code-broker-registration":
-            follow, registration = _broker_follow_up(rng, flow)
+        if spec.kind in _FOLLOW_UPS:
+            follow, registration = _FOLLOW_UPS[spec.kind](rng, flow)
 
         first = flow[0]
         successes = [row.time for row in flow if row.result == 0]
@@ -291,6 +345,7 @@ def build_planted() -> tuple[list[SignIn], list[AuditEvent], tuple[PlantedCase, 
                 ip_address=first.network.ip,
                 app_id=first.app.app_id,
                 notes=spec.notes,
+                found_by=spec.found_by,
             )
         )
         signins.extend(flow + follow)

@@ -186,6 +186,14 @@ HETZNER_HELSINKI = Network(
 VULTR_FRANKFURT = Network(
     "45.76.83.29", 20473, Place("Frankfurt am Main", "Hesse", "DE", 50.1109, 8.6821)
 )
+VULTR_FRANKFURT_B = Network(
+    "45.76.83.114", 20473, Place("Frankfurt am Main", "Hesse", "DE", 50.1109, 8.6821)
+)
+# Residential proxies (consumer ISP addresses rented to attackers): no hosting ASN to flag.
+PROXY_ROTTERDAM = Network(
+    "84.27.160.53", 33915, Place("Rotterdam", "South Holland", "NL", 51.9244, 4.4777)
+)
+PROXY_UTRECHT = Network("62.195.48.117", 33915, Place("Utrecht", "Utrecht", "NL", 52.0907, 5.1214))
 DO_SINGAPORE = Network(
     "128.199.212.54", 14061, Place("Singapore", "Singapore", "SG", 1.3521, 103.8198)
 )
