@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from entra_hunt.cli import app
+from entra_hunt.engine.demo import PLANTED
 from entra_hunt.findings.models import HuntResult
 
 FIXTURES = Path(__file__).parent / "engine" / "fixtures"
@@ -38,7 +39,8 @@ def test_json_output_is_the_hunt_result(cli: CliRunner) -> None:
 
     assert result.exit_code == 0, result.output
     parsed = HuntResult.model_validate_json(result.stdout)
-    assert parsed.rows_matched == 8 and parsed.complete
+    expected = sum(case.expected_found for case in PLANTED)
+    assert parsed.rows_matched == expected and parsed.complete
 
 
 def test_markdown_output_is_a_ticket_ready_report(cli: CliRunner) -> None:
@@ -157,3 +159,58 @@ def test_defender_refuses_a_window_older_than_its_retention_before_any_call(
 
     assert result.exit_code == 2
     assert "30 days" in result.stderr and "lookback" in result.stderr
+
+
+def test_a_load_reports_rows_read_loaded_and_the_time_range_and_stays_quiet_when_piped(
+    cli: CliRunner,
+) -> None:
+    result = cli.invoke(app, ["load", str(SENTINEL_CSV)])
+
+    assert result.exit_code == 0, result.output
+    assert "loaded 4 of 4 records read (SigninLogs 4)" in result.stderr
+    assert "2021-04-28 14:08 to 2021-04-28 14:28 UTC" in result.stderr
+    assert "loganalytics-csv, fast path" in result.stderr
+    assert "\r" not in result.stderr and "━" not in result.stderr  # no progress bar
+    assert result.stdout == ""
+
+
+def test_skip_bad_names_the_reject_file_and_counts_what_it_left_out(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    record = json.loads(GRAPH_JSON.read_text(encoding="utf-8"))
+    broken = dict(record, id="broken", createdDateTime="yesterday at noon")
+    path = tmp_path / "signins.jsonl"
+    path.write_text(json.dumps(record) + "\n" + json.dumps(broken) + "\n", encoding="utf-8")
+
+    stopped = cli.invoke(app, ["load", str(path)])
+    skipped = cli.invoke(app, ["load", str(path), "--skip-bad"])
+
+    assert stopped.exit_code == 1 and "line 2, field createdDateTime" in stopped.stderr
+    assert skipped.exit_code == 0, skipped.output
+    assert "loaded 1 of 2 records read" in skipped.stderr
+    assert "1 bad records skipped" in skipped.stderr
+    assert str(tmp_path / "rejects") in skipped.stderr
+
+
+def test_an_unknown_format_is_a_parameter_error(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["load", str(SENTINEL_CSV), "--format", "splunk"])
+
+    assert result.exit_code == 2
+    assert "loganalytics-csv" in result.stderr
+
+
+def test_datasets_lists_tables_and_files_as_a_table_or_json(cli: CliRunner) -> None:
+    empty = cli.invoke(app, ["datasets"])
+    cli.invoke(app, ["load", str(SENTINEL_CSV), str(GRAPH_JSON)])
+
+    table = cli.invoke(app, ["datasets"], env={"COLUMNS": "250"})
+    as_json = cli.invoke(app, ["datasets", "--format", "json"])
+
+    assert empty.exit_code == 0 and "No database yet" in empty.stdout
+    assert table.exit_code == 0, table.output
+    assert "SigninLogs" in table.stdout and "AzureSentinelTrainingLab" in table.stdout
+    parsed = json.loads(as_json.stdout)
+    signins = next(t for t in parsed["tables"] if t["table"] == "SigninLogs")
+    assert signins["rows"] == 5
+    assert [f["format"] for f in parsed["files"]] == ["loganalytics-csv", "graph-json"]
+    assert parsed["files"][0]["rows_by_table"] == {"SigninLogs": 4}

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import sys
 
-from entra_hunt.cli import data, doctor, hunt, serve
+from entra_hunt.cli import catalogue, data, doctor, hunt, serve
 from entra_hunt.cli._app import app
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (data, doctor, hunt, serve)
+_COMMANDS = (catalogue, data, doctor, hunt, serve)
 
 
 def main() -> None:
