@@ -38,7 +38,7 @@ _DEFENDER_TABLES = frozenset({"EntraIdSignInEvents", "AADSignInEventsBeta"})
 #: Most matched rows a hunt fetches; past it the result is flagged incomplete.
 ROW_LIMIT = 50_000
 #: About how many characters of JSON the findings of one result may take.
-FINDINGS_BUDGET = 200_000
+FINDINGS_BUDGET = 90_000
 
 #: Every finding field whose value is copied from the logs (the summary's keys are too).
 UNTRUSTED_FIELDS = [

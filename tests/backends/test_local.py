@@ -92,3 +92,20 @@ def test_a_load_that_replaces_the_file_is_seen_by_the_next_query_of_a_burst(
     anyio.run(backend.aclose)
 
     assert after == 2 * before
+
+
+def test_a_backend_that_started_on_the_demo_switches_to_data_loaded_after_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "later.duckdb"
+    backend = LocalBackend(path)
+    assert backend.is_demo
+
+    _build(path)
+
+    assert not backend.is_demo
+    assert backend.dataset == str(path)
+    params = DeviceCodeParameters(start=_START, end=_END)
+    result = anyio.run(run_hunt, DeviceCodeHunt(), params, backend)
+    assert result.dataset == str(path) and result.findings
+    anyio.run(backend.aclose)

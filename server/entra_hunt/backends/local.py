@@ -77,18 +77,30 @@ class LocalBackend:
         closes it after every query.
         """
         self._database = database
-        self._demo = use_demo_when_empty and not _has_signins(database)
-        if not self._demo and (database is None or not database.exists()):
+        self._keep_open_seconds = keep_open_seconds
+        self._seen = _file_state(database)
+        self._on_demo = use_demo_when_empty and not _has_signins(database)
+        if not self._on_demo and (database is None or not database.exists()):
             raise DataError(
                 f"no local database at {database}",
                 where="local backend",
                 fix="Load an export with 'entra-hunt load FILE', or allow the demo dataset",
             )
-        self._shared = (
-            _SharedStore(database, keep_open_seconds)
-            if not self._demo and database is not None
-            else None
-        )
+        self._shared: _SharedStore | None = None
+
+    @property
+    def _demo(self) -> bool:
+        """Whether hunts read the demo dataset, checked again whenever the file changes.
+
+        A long-running server starts on the demo dataset before anything is loaded; the
+        first load (by the CLI or the MCP tool) must switch it to the real sign-ins.
+        """
+        if self._on_demo and self._database is not None:
+            state = _file_state(self._database)
+            if state != self._seen:
+                self._seen = state
+                self._on_demo = not _has_signins(self._database)
+        return self._on_demo
 
     @property
     def dataset(self) -> str:
@@ -163,8 +175,10 @@ class LocalBackend:
             self._shared.close()
 
     def _open(self) -> AbstractContextManager[Store]:
-        if self._shared is None:
+        if self._demo or self._database is None:
             return nullcontext(demo_store())
+        if self._shared is None:
+            self._shared = _SharedStore(self._database, self._keep_open_seconds)
         return self._shared.borrow()
 
 
@@ -247,6 +261,17 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return status.st_dev, status.st_ino
+
+
+def _file_state(path: Path | None) -> tuple[int, int, int, int] | None:
+    """Identity, size and modification time of ``path``: changes when a load lands."""
+    if path is None:
+        return None
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def _has_signins(database: Path | None) -> bool:

@@ -164,6 +164,11 @@ def _print_report(report: LoadReport) -> None:
             f"  {report.rows_not_kept:,} service principal or managed identity sign-ins not "
             "kept (only user sign-ins are loaded)"
         )
+    if report.rows_repeated:
+        _say(
+            f"  {report.rows_repeated:,} records already in the database (overlapping exports) "
+            "or repeated in the file: not stored again"
+        )
     if report.rows_skipped:
         _say(
             f"  {report.rows_skipped:,} bad records skipped: {report.reject_file} "

@@ -63,6 +63,7 @@ from entra_hunt.engine.readers.layout import (
     Translate,
 )
 from entra_hunt.engine.schema import table_schema
+from entra_hunt.engine.store import drop_repeated, next_rowid
 
 __all__ = [
     "FastPathRefused",
@@ -212,6 +213,7 @@ class FastResult:
 
     rows_by_table: dict[str, int] = field(default_factory=dict)
     not_kept: int = 0
+    repeated: int = 0
     first: datetime | None = None
     last: datetime | None = None
 
@@ -531,7 +533,7 @@ def _insert(
     if where is not None:
         inner += f", {where} AS keep"
     table = _ident(layout.table)
-    before = _count(con, table)
+    before = next_rowid(con, layout.table)
     statement = (
         f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} "
         f"FROM (SELECT {inner} FROM {relation})"
@@ -539,12 +541,8 @@ def _insert(
     if where is not None:
         statement += " WHERE keep"
     con.execute(statement, params)
+    result.repeated += drop_repeated(con, layout.table, before)
     _tally(con, layout.table, before, result)
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(row[0]) if row else 0
 
 
 def _tally(con: duckdb.DuckDBPyConnection, table: str, before: int, result: FastResult) -> None:

@@ -421,8 +421,9 @@ def _load_member(
         for table, count in result.rows_by_table.items():
             report.rows_by_table[table] = report.rows_by_table.get(table, 0) + count
         report.widen(result.first, result.last)
-        report.rows_read += result.rows + result.not_kept
+        report.rows_read += result.rows + result.not_kept + result.repeated
         report.rows_not_kept += result.not_kept
+        report.rows_repeated += result.repeated
         report.engine = "fast" if report.engine in (None, "fast") else report.engine
         return
 
@@ -443,7 +444,7 @@ def _load_member(
     )
     with tempfile.TemporaryDirectory(prefix="stage-", dir=work_dir) as staging_dir:
         staged = store.stage(((row.table, row.values) for row in rows), Path(staging_dir), report)
-        store.insert_staged(staged)
+        store.insert_staged(staged, report)
     report.rows_read += stats.records
     report.rows_not_kept += stats.not_kept
     report.engine = "precise"

@@ -31,7 +31,16 @@ from entra_hunt.engine.schema import TABLES, duckdb_type, table_schema
 from entra_hunt.engine.translate import run_kql
 from entra_hunt.errors import DataError, QueryError
 
-__all__ = ["LoadReport", "LoadedFile", "Store", "TableStats", "file_sha256"]
+__all__ = [
+    "ID_COLUMNS",
+    "LoadReport",
+    "LoadedFile",
+    "Store",
+    "TableStats",
+    "drop_repeated",
+    "file_sha256",
+    "next_rowid",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +53,18 @@ _LOADS_EXTRA = (
     ("rows_read", "BIGINT"),
     ("rows_skipped", "BIGINT"),
 )
+
+
+#: The column that identifies one record of each table: a record whose id the table already
+#: holds (or that an earlier record of the same file carries) is not stored again, so
+#: overlapping exports do not count a sign-in twice. Defender's ReportId names one event.
+ID_COLUMNS = {
+    "SigninLogs": "Id",
+    "AADNonInteractiveUserSignInLogs": "Id",
+    "EntraIdSignInEvents": "ReportId",
+    "AADSignInEventsBeta": "ReportId",
+    "AuditLogs": "Id",
+}
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,8 @@ class LoadReport:
         rows_read: records read from the file.
         rows_skipped: bad records left out with ``--skip-bad``.
         rows_not_kept: records of a kind no table holds (service principal sign-ins).
+        rows_repeated: records whose id the database already held, or that repeat an
+            earlier record of the same file (overlapping exports); not stored again.
         engine: ``fast`` (DuckDB read the file) or ``precise`` (the Python readers).
         seconds: how long the load took.
         reject_file: where the skipped records were written, if any.
@@ -102,6 +125,7 @@ class LoadReport:
     rows_read: int = 0
     rows_skipped: int = 0
     rows_not_kept: int = 0
+    rows_repeated: int = 0
     engine: str | None = None
     seconds: float = 0.0
     reject_file: Path | None = None
@@ -238,7 +262,7 @@ class Store:
             staged = self.stage(rows, Path(staging_dir), report)
             self.begin()
             try:
-                self.insert_staged(staged)
+                self.insert_staged(staged, report)
                 self.record_load(report)
                 self.commit()
             except BaseException:
@@ -275,10 +299,18 @@ class Store:
                 handle.close()
         return paths
 
-    def insert_staged(self, staged: dict[str, Path]) -> None:
-        """Insert staged JSON-lines files into their tables (inside the caller's transaction)."""
+    def insert_staged(self, staged: dict[str, Path], report: LoadReport | None = None) -> None:
+        """Insert staged JSON-lines files into their tables (inside the caller's transaction).
+
+        Records whose id the table already holds are left out, and counted into ``report``.
+        """
         for table, path in staged.items():
+            since = next_rowid(self._con, table)
             self._insert_staged(table, path)
+            repeated = drop_repeated(self._con, table, since)
+            if report is not None and repeated:
+                report.rows_by_table[table] -= repeated
+                report.rows_repeated += repeated
 
     def record_load(self, report: LoadReport) -> None:
         """Remember a loaded file, so that loading it again adds nothing."""
@@ -394,6 +426,30 @@ def _utc(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return None
+
+
+def next_rowid(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """The row id the next row inserted into ``table`` gets (inside one transaction)."""
+    row = con.execute(f'SELECT coalesce(max(rowid) + 1, 0) FROM "{table}"').fetchone()
+    return int(row[0]) if row else 0
+
+
+def drop_repeated(con: duckdb.DuckDBPyConnection, table: str, since: int) -> int:
+    """Delete the rows inserted from ``since`` on that repeat a sign-in already stored.
+
+    A new row repeats when its id (:data:`ID_COLUMNS`) is held by an older row, or by a new
+    row inserted before it. Rows without an id are kept. Returns how many were deleted.
+    """
+    column = f'"{ID_COLUMNS[table]}"'
+    found = con.execute(
+        f'DELETE FROM "{table}" AS n WHERE n.rowid >= $since AND n.{column} IS NOT NULL '
+        f"AND n.{column} <> '' AND (EXISTS (SELECT 1 FROM \"{table}\" AS o "
+        f"WHERE o.rowid < $since AND o.{column} = n.{column}) OR n.rowid > "
+        f'(SELECT min(f.rowid) FROM "{table}" AS f WHERE f.rowid >= $since '
+        f"AND f.{column} = n.{column}))",
+        {"since": since},
+    ).fetchone()
+    return int(found[0]) if found else 0
 
 
 def file_sha256(path: Path) -> str:

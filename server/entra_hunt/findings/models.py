@@ -50,7 +50,8 @@ def untrusted_text(value: object, cap: int = TEXT_CAP) -> str | None:
     text = str(value)
     dropped = len(text) - cap
     head = text[:cap] if dropped > 0 else text
-    cleaned = "".join(_visible(ch) for ch in head)
+    # Most logged values are plain printable ASCII: nothing to clean.
+    cleaned = head if head.isascii() and head.isprintable() else "".join(map(_visible, head))
     return f"{cleaned}…[{dropped} more characters cut]" if dropped > 0 else cleaned
 
 

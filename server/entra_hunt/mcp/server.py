@@ -9,10 +9,12 @@ the server and no stack trace reaches the assistant.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from entra_hunt import __version__
@@ -42,7 +44,7 @@ class _Server(MCPServer):
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> Any:
         try:
-            return await super().call_tool(name, arguments, context)
+            result = await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
             raise
         except ToolError as exc:
@@ -51,6 +53,12 @@ class _Server(MCPServer):
                 raise
             # The SDK's text is pydantic's, with a link and the rejected value in full.
             raise ToolError(f"{name}: {argument_problems(cause)}") from cause
+        if isinstance(result, CallToolResult) and result.structured_content is not None:
+            # The text copy clients without structured output read: the same JSON, compact
+            # (the SDK indents it, which more than doubles what an assistant has to read).
+            compact = json.dumps(result.structured_content, separators=(",", ":"))
+            result = result.model_copy(update={"content": [TextContent(type="text", text=compact)]})
+        return result
 
 
 def argument_problems(error: ValidationError) -> str:
