@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -214,3 +215,128 @@ def test_datasets_lists_tables_and_files_as_a_table_or_json(cli: CliRunner) -> N
     assert signins["rows"] == 5
     assert [f["format"] for f in parsed["files"]] == ["loganalytics-csv", "graph-json"]
     assert parsed["files"][0]["rows_by_table"] == {"SigninLogs": 4}
+
+
+def test_load_and_datasets_use_the_database_the_config_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configured = tmp_path / "from-config" / "signins.duckdb"
+    config = tmp_path / "config.toml"
+    config.write_text(f"database = {json.dumps(str(configured))}\n", encoding="utf-8")
+    monkeypatch.delenv("ENTRA_HUNT_DATABASE", raising=False)
+    monkeypatch.setenv("ENTRA_HUNT_CONFIG", str(config))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    cli = CliRunner()
+
+    loaded = cli.invoke(app, ["load", str(SENTINEL_CSV)])
+    listed = cli.invoke(app, ["datasets", "--format", "json"])
+
+    assert loaded.exit_code == 0, loaded.output
+    assert configured.exists() and not (tmp_path / "data").exists()
+    assert json.loads(listed.stdout)["database"] == str(configured)
+
+
+def test_file_names_reach_the_terminal_with_control_characters_escaped(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    hostile = tmp_path / "x\x1b]0;TITLE\x07\x1b[2J.csv"
+    hostile.write_bytes(SENTINEL_CSV.read_bytes())
+    broken = tmp_path / "y\x1b[2J.json"
+    broken.write_text("[" * 5000, encoding="utf-8")
+
+    loaded = cli.invoke(app, ["load", str(hostile)])
+    failed = cli.invoke(app, ["load", str(broken)])
+
+    assert loaded.exit_code == 0 and failed.exit_code == 1
+    for result in (loaded, failed):
+        assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "x\\x1b]0;TITLE\\x07\\x1b[2J.csv: loaded 4" in loaded.stderr
+    assert "y\\x1b[2J.json" in failed.stderr
+
+
+def test_a_bad_file_in_a_list_says_which_files_were_not_loaded(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{", encoding="utf-8")
+
+    result = cli.invoke(app, ["load", str(SENTINEL_CSV), str(broken), str(GRAPH_JSON)])
+
+    assert result.exit_code == 1
+    assert "loaded 4 of 4" in result.stderr
+    assert f"not loaded: {broken}, {GRAPH_JSON}" in " ".join(result.stderr.split())
+
+
+def test_an_unexpected_failure_is_one_paragraph_and_leaves_the_database_unchanged(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import entra_hunt.engine.loading as loading
+
+    cli.invoke(app, ["load", str(SENTINEL_CSV)])
+    database = tmp_path / "signins.duckdb"
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("deep inside")
+
+    monkeypatch.setattr(loading, "load_exports", explode)
+    result = cli.invoke(app, ["load", str(GRAPH_JSON)])
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "deep inside" not in result.output
+    message = " ".join(result.stderr.split())
+    assert GRAPH_JSON.name in message and "left unchanged" in message
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+def _database_kinds(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE invoices (amount INTEGER)")
+    con.close()
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database\n", encoding="utf-8")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    ours = tmp_path / "ours.duckdb"
+    CliRunner().invoke(app, ["load", str(SENTINEL_CSV), "--database", str(ours)])
+    cut = tmp_path / "cut.duckdb"
+    cut.write_bytes(ours.read_bytes()[:20000])
+    return {
+        "other": (other, "not one entra-hunt created"),
+        "text": (text, "not a DuckDB database"),
+        "folder": (folder, "folder, not a database file"),
+        "cut": (cut, "damaged or cut short"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["other", "text", "folder", "cut"])
+def test_a_database_path_that_is_not_ours_is_named_for_what_it_is_and_left_alone(
+    kind: str, cli: CliRunner, tmp_path: Path
+) -> None:
+    database, words = _database_kinds(tmp_path)[kind]
+    before = None if database.is_dir() else database.read_bytes()
+
+    loaded = cli.invoke(app, ["load", str(GRAPH_JSON), "--database", str(database)])
+    listed = cli.invoke(app, ["datasets", "--database", str(database)])
+
+    for result in (loaded, listed):
+        message = " ".join(result.stderr.split())
+        assert result.exit_code == 1, result.output
+        assert words in message and str(database) in message
+        assert "Close other" not in message and "defect" not in message
+    assert before is None or database.read_bytes() == before
+
+
+def test_a_failed_first_load_into_a_new_folder_leaves_no_folder_behind(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{", encoding="utf-8")
+    database = tmp_path / "new" / "nested" / "signins.duckdb"
+
+    result = cli.invoke(app, ["load", str(broken), "--database", str(database)])
+
+    assert result.exit_code == 1
+    assert not (tmp_path / "new").exists()

@@ -27,6 +27,7 @@ import export_formats as ef
 import pytest
 
 from entra_hunt.backends.local import LocalBackend
+from entra_hunt.engine import loading
 from entra_hunt.engine.demo import DEMO_END, DEMO_START, PLANTED
 from entra_hunt.engine.loading import LoadOptions, load_exports
 from entra_hunt.engine.schema import TABLES
@@ -293,6 +294,41 @@ def _broken_files(rows: Rows, folder: Path) -> dict[str, tuple[Path, str]]:
             "field IsInteractive",
         ),
     }
+    first, second = records[0], records[1]
+
+    def second_line(**changes: object) -> str:
+        return json.dumps(first) + "\n" + json.dumps({**second, **changes}) + "\n"
+
+    cases.update(
+        {
+            "long-number.jsonl": (
+                json.dumps(first) + "\n" + json.dumps(second)[:-1] + ', "n": ' + "9" * 5000 + "}",
+                "line 2: a JSON number in this record has more than 4,300 digits",
+            ),
+            "deep.jsonl": (
+                json.dumps(first) + "\n" + "[" * 5000 + "]" * 5000,
+                "line 2: the JSON is nested too deeply",
+            ),
+            "year-0.jsonl": (
+                second_line(createdDateTime="0001-01-01T00:00:00+01:00"),
+                "line 2, field createdDateTime",
+            ),
+            "year-10000.jsonl": (
+                second_line(createdDateTime="9999-12-31T23:59:59-05:00"),
+                "line 2, field createdDateTime",
+            ),
+            "surrogate.jsonl": (
+                second_line(userDisplayName="\ud800x"),
+                "line 2, field userDisplayName",
+            ),
+            "infinity.jsonl": (
+                json.dumps(first)
+                + "\n"
+                + json.dumps({**second, "deviceDetail": {"x": 1.5}}).replace("1.5", "1e400"),
+                "line 2, field deviceDetail",
+            ),
+        }
+    )
     out = {}
     for name, (text, words) in cases.items():
         path = folder / name
@@ -309,6 +345,12 @@ BROKEN = [
     "people.csv",
     "mixed.jsonl",
     "mixed.csv",
+    "long-number.jsonl",
+    "deep.jsonl",
+    "year-0.jsonl",
+    "year-10000.jsonl",
+    "surrogate.jsonl",
+    "infinity.jsonl",
 ]
 
 
@@ -366,6 +408,86 @@ def test_a_failing_file_keeps_the_ones_before_it_and_adds_nothing_itself(
     assert isinstance(outcome.error, LoadError) and "mixed.jsonl" in outcome.error.message
     counts = {t: len(v) for t, v in _contents(tmp_path / "db.duckdb").items() if v}
     assert counts == {"SigninLogs": len(rows["SigninLogs"])}
+
+
+def test_a_failing_file_names_the_files_it_left_unloaded(rows: Rows, tmp_path: Path) -> None:
+    (good,) = FORMATS["portal-csv"](rows, tmp_path)
+    bad, _ = _broken_files(rows, tmp_path)["mixed.jsonl"]
+    (after,) = FORMATS["defender-csv-beta"](rows, tmp_path)
+
+    outcome = load_exports(tmp_path / "db.duckdb", [good, bad, after])
+
+    assert outcome.not_loaded == [bad, after]
+
+
+def test_an_unexpected_failure_names_the_file_and_stores_nothing_from_it(
+    rows: Rows, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "db.duckdb"
+    (good,) = FORMATS["portal-csv"](rows, tmp_path)
+    assert load_exports(database, [good]).error is None
+    before = _sha(database)
+    (other,) = FORMATS["graph-json-lines"](rows, tmp_path)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("deep inside")
+
+    monkeypatch.setattr(loading, "_load_member", explode)
+    outcome = load_exports(database, [other])
+
+    assert isinstance(outcome.error, LoadError)
+    assert str(other) in outcome.error.message
+    assert "ZeroDivisionError" in outcome.error.message and "nothing" in outcome.error.message
+    assert _sha(database) == before
+
+
+# -- overlapping exports -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "precise"])
+def test_overlapping_exports_store_each_sign_in_once_and_say_how_many_repeated(
+    fast: bool, rows: Rows, tmp_path: Path
+) -> None:
+    record = _graph(rows)[0]
+    one, two, three = ({**record, "id": f"sign-in-{n}"} for n in range(3))
+    no_id = {**record, "id": ""}
+    day1, day2 = tmp_path / "day1.json", tmp_path / "day2.json"
+    day1.write_text(json.dumps([one, two]), encoding="utf-8")
+    day2.write_text(json.dumps([two, one, three, three, no_id, no_id]), encoding="utf-8")
+    database = tmp_path / "db.duckdb"
+
+    first = load_exports(database, [day1], LoadOptions(fast=fast))
+    second = load_exports(database, [day2], LoadOptions(fast=fast))
+
+    assert first.error is None and second.error is None, first.error or second.error
+    (report,) = second.reports
+    assert (report.rows_read, report.rows, report.rows_repeated) == (6, 3, 3)
+    assert report.rows_by_table == {"SigninLogs": 3}
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        ids = sorted(str(r[0]) for r in con.execute('SELECT "Id" FROM "SigninLogs"').fetchall())
+    finally:
+        con.close()
+    assert ids == ["None", "None", "sign-in-0", "sign-in-1", "sign-in-2"]
+
+
+@pytest.mark.parametrize("name", ["defender-csv-beta", "defender-csv-entraid", "loganalytics-csv"])
+def test_an_export_that_repeats_one_already_loaded_adds_no_row(
+    name: str, rows: Rows, tmp_path: Path
+) -> None:
+    (path,) = FORMATS[name](rows, tmp_path)
+    database = tmp_path / "db.duckdb"
+    first = load_exports(database, [path])
+    before = _contents(database)
+    again = tmp_path / "again.csv"
+    again.write_bytes(path.read_bytes() + b"\r\n")
+
+    second = load_exports(database, [again])
+
+    assert first.error is None and second.error is None, first.error or second.error
+    (report,) = second.reports
+    assert report.rows == 0 and report.rows_repeated == report.rows_read > 0
+    assert _contents(database) == before
 
 
 # -- --skip-bad --------------------------------------------------------------------------------

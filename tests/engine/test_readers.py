@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -618,3 +619,51 @@ def test_empty_file_and_unknown_format_parameter_are_refused(tmp_path: Path) -> 
 
 def test_missing_file_is_a_load_error(tmp_path: Path) -> None:
     assert "does not exist" in load_error(tmp_path / "nope.csv")
+
+
+def test_a_long_run_of_whitespace_between_records_is_read_in_linear_time() -> None:
+    blank = " " * 65536
+
+    def chunks() -> Iterator[str]:
+        yield "[" + json.dumps(graph_signin(id="a")) + ","
+        for _ in range(2048):  # 128 MiB of spaces
+            yield blank
+        yield json.dumps(graph_signin(id="b")) + "]"
+
+    started = time.monotonic()
+    records = [record["id"] for record, _ in JsonRecords(chunks(), "spaced.json")]
+
+    assert records == ["a", "b"]
+    assert time.monotonic() - started < 10
+
+
+def test_a_csv_line_over_the_limit_is_refused_with_its_line_and_the_limit(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "one-line.csv"
+    good = csv_text(
+        ["CreatedDateTime [UTC]", "UserPrincipalName"], ["4/28/2021, 2:08:45.221 PM", "a@b.c"]
+    )
+    path.write_text(good + "x" * (17 << 20), encoding="utf-8")
+
+    message = load_error(path)
+
+    assert f"{path}, line 3: the line is longer than 16 Mi characters" in message
+    assert "CSV export" in message
+
+
+def test_a_csv_cell_over_the_cell_limit_says_the_limit_and_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "long-cell.csv"
+    path.write_text(
+        csv_text(
+            ["CreatedDateTime [UTC]", "UserPrincipalName", "UserAgent"],
+            ["4/28/2021, 2:08:45.221 PM", "a@contoso.com", "x" * 140_000],
+        ),
+        encoding="utf-8",
+    )
+
+    message = load_error(path)
+
+    assert f"{path}, line 2:" in message and "131,072 characters" in message
+    assert "Shorten or empty that cell" in message
+    assert "Check that the file is a sign-in export" not in message

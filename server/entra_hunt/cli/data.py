@@ -9,11 +9,12 @@ or (``--format json``) as the same model the MCP tool ``list_datasets`` returns.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -28,12 +29,14 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from entra_hunt.cli._app import DatabaseOption, app, err, fail, out, settings_for
+from entra_hunt.cli._app import DatabaseOption, app, err, out, settings_for
 from entra_hunt.engine.readers import FORMATS
 from entra_hunt.engine.store import LoadReport
-from entra_hunt.errors import EntraHuntError
+from entra_hunt.errors import EntraHuntError, LoadError, ParameterError
 
 __all__ = ["datasets", "load"]
+
+logger = logging.getLogger(__name__)
 
 
 class DatasetsFormat(StrEnum):
@@ -88,13 +91,25 @@ def load(
         with _Bar(err) as bar:
             outcome = load_exports(target, paths, options, bar)
     except EntraHuntError as exc:
-        fail(exc)
+        _fail(exc)
+    except Exception as exc:  # the last net: a one-paragraph error, never a traceback
+        logger.debug("load failed", exc_info=True)
+        _fail(
+            LoadError(
+                f"the load stopped unexpectedly ({type(exc).__name__}); the database was left "
+                "unchanged",
+                where=", ".join(str(path) for path in paths),
+                fix="Check that the files are unedited sign-in or audit exports; if they are, "
+                "please report this error (not the files: they hold sign-ins)",
+            )
+        )
     for report in outcome.reports:
         _print_report(report)
     if any(not report.already_loaded for report in outcome.reports):
         _say(f"Database: {target}")
     if outcome.error is not None:
-        fail(outcome.error)
+        not_loaded = ", ".join(str(path) for path in outcome.not_loaded)
+        _fail(outcome.error, f"not loaded: {not_loaded}" if not_loaded else None)
 
 
 @app.command()
@@ -110,12 +125,12 @@ def datasets(
     try:
         summary = describe(settings_for(database).database)
     except EntraHuntError as exc:
-        fail(exc)
+        _fail(exc)
     if output is DatasetsFormat.JSON:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
         return
 
-    out.print(Text(f"Database: {summary.database}"), highlight=False)
+    out.print(Text(f"Database: {_printable(summary.database)}"), highlight=False)
     if summary.tables:
         tables = Table("table", "rows", "from (UTC)", "to (UTC)", title="Tables")
         for info in summary.tables:
@@ -126,7 +141,7 @@ def datasets(
         files.title = "Files loaded"
         for loaded in summary.files:
             files.add_row(
-                Text(loaded.source),
+                Text(_printable(loaded.source)),
                 loaded.format or "",
                 f"{sum(loaded.rows_by_table.values()):,}",
                 "" if loaded.rows_skipped is None else f"{loaded.rows_skipped:,}",
@@ -178,7 +193,23 @@ def _print_report(report: LoadReport) -> None:
 
 def _say(line: str) -> None:
     # Plain text, never markup (paths and messages may hold brackets), never wrapped.
-    err.print(Text(line), highlight=False, soft_wrap=True)
+    err.print(Text(_printable(line)), highlight=False, soft_wrap=True)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped: a file name must not drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def _fail(exc: EntraHuntError, then: str | None = None) -> NoReturn:
+    # As fail(), with the message's paths made printable, and a line after it.
+    message = Text.assemble(("error", "bold red"), ": ", _printable(exc.message))
+    err.print(message, highlight=False)
+    if then is not None:
+        _say(then)
+    raise typer.Exit(2 if isinstance(exc, ParameterError) else 1)
 
 
 class _Bar:
@@ -214,7 +245,8 @@ class _Bar:
         if self._task is not None:
             self._progress.remove_task(self._task)
         self._started = time.monotonic()
-        self._task = self._progress.add_task(Path(label).name, total=total_bytes, rate="")
+        name = _printable(Path(label).name)
+        self._task = self._progress.add_task(name, total=total_bytes, rate="")
 
     def advance(self, done_bytes: int, rows: int, estimated: bool) -> None:
         """So much of the file is read, and about so many records."""

@@ -112,10 +112,11 @@ _MACROS = (
     f"OR strpos({_lit(_PY_SPACE)}, right(t, 1)) > 0 THEN regexp_replace(t, "
     f"{_lit('^' + _PY_SPACE_CLASS + '+|' + _PY_SPACE_CLASS + '+$')}, '', 'g') ELSE t END",
     "eh_str(j) AS CASE WHEN json_type(j) = 'VARCHAR' THEN j->>'$' ELSE CAST(j AS VARCHAR) END",
-    # text -> typed
+    # text -> typed; a time zone may carry a time past year 9999 or before year 1 in UTC
+    "eh_year(x, what) AS CASE WHEN year(x) BETWEEN 1 AND 9999 THEN x ELSE eh_fail(what) END",
     "eh_time(t, what) AS CASE WHEN t IS NULL OR t = '' THEN NULL "
     f"WHEN regexp_full_match(t, {_lit(_ISO)}) "
-    "THEN coalesce(CAST(try_cast(t AS TIMESTAMPTZ) AS TIMESTAMP), eh_fail(what)) "
+    "THEN eh_year(coalesce(CAST(try_cast(t AS TIMESTAMPTZ) AS TIMESTAMP), eh_fail(what)), what) "
     f"WHEN regexp_full_match(t, {_lit(_US)}) "
     "THEN coalesce(try_strptime(t, '%m/%d/%Y, %I:%M:%S.%g %p'), eh_fail(what)) "
     f"WHEN regexp_full_match(t, {_lit(_US_SECONDS)}) THEN coalesce(try_strptime(t, "
@@ -136,7 +137,12 @@ _MACROS = (
     "ELSE eh_fail(what) END",
     # json() parses and re-renders compactly, as the store renders what Python parsed; text
     # that is not JSON stops the statement (and sends the file to the precise path).
-    "eh_dyn(t, what) AS CASE WHEN t IS NULL OR t = '' THEN NULL ELSE nullif(json(t), 'null') END",
+    # An exponent of 100 or more may overflow a double (1e400): the precise path decides.
+    "eh_huge(j, what) AS CASE WHEN regexp_matches(j, "
+    "'(^|[:,\\[])-?[0-9]+(\\.[0-9]+)?[eE][+]?0*[1-9][0-9]{2}') "
+    "THEN eh_fail(what) ELSE j END",
+    "eh_dyn(t, what) AS CASE WHEN t IS NULL OR t = '' THEN NULL "
+    "ELSE eh_huge(nullif(json(t), 'null'), what) END",
     # JSON value (missing, null and "" already NULL) -> typed
     "eh_text_j(j, what) AS CASE WHEN j IS NULL THEN NULL "
     "WHEN json_type(j) = 'VARCHAR' THEN nullif(j->>'$', '') "
@@ -144,7 +150,7 @@ _MACROS = (
     "WHEN json_type(j) IN ('OBJECT', 'ARRAY') THEN CAST(j AS VARCHAR) "
     "ELSE eh_fail(what) END",
     "eh_dyn_j(j, what) AS CASE WHEN j IS NULL THEN NULL "
-    "WHEN json_type(j) = 'VARCHAR' THEN eh_dyn(j->>'$', what) ELSE j END",
+    "WHEN json_type(j) = 'VARCHAR' THEN eh_dyn(j->>'$', what) ELSE eh_huge(j, what) END",
     "eh_time_j(j, what) AS CASE WHEN j IS NULL THEN NULL "
     "WHEN json_type(j) = 'VARCHAR' THEN eh_time(j->>'$', what) ELSE eh_fail(what) END",
     "eh_bool_j(j, what) AS CASE WHEN j IS NULL THEN NULL "

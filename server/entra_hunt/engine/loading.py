@@ -31,6 +31,7 @@ Limits: a load needs free disk space for a copy of the database and, for a zip, 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import io
@@ -58,7 +59,7 @@ from entra_hunt.engine.readers import ReadStats, Sniffed, check_format, read_exp
 from entra_hunt.engine.readers.source import TextSource
 from entra_hunt.engine.rejects import RejectLog
 from entra_hunt.engine.schema import table_schema
-from entra_hunt.engine.shadow import Shadow, writer_lock
+from entra_hunt.engine.shadow import Shadow, lock_file, writer_lock
 from entra_hunt.engine.store import LoadReport, Store, file_sha256
 from entra_hunt.errors import EntraHuntError, LoadError
 
@@ -112,11 +113,13 @@ class LoadProgress(Protocol):
 
 @dataclass
 class LoadOutcome:
-    """What one load command did: a report per file, and the failure that stopped it."""
+    """What one load command did: a report per file, and the failure that stopped it, if any."""
 
     database: Path
     reports: list[LoadReport] = field(default_factory=list)
     error: EntraHuntError | None = None
+    #: With an error: the file that failed and those after it, none of them loaded.
+    not_loaded: list[Path] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,24 @@ def load_exports(
     check_format(options.format)
     files = expand_paths(paths)
     outcome = LoadOutcome(database)
+    created = _missing_folders(database.parent)
+    try:
+        _load_locked(database, files, options, progress, outcome)
+    finally:
+        if created and not database.exists():
+            _remove_created(database, created)
+    order = {str(path.resolve()): index for index, path in enumerate(files)}
+    outcome.reports.sort(key=lambda r: (order.get(r.source, len(order)), r.already_loaded))
+    return outcome
+
+
+def _load_locked(
+    database: Path,
+    files: list[Path],
+    options: LoadOptions,
+    progress: LoadProgress | None,
+    outcome: LoadOutcome,
+) -> None:
     with writer_lock(database):
         todo = _not_yet_loaded(database, files, outcome, progress)
         if todo:
@@ -231,11 +252,29 @@ def load_exports(
             except EntraHuntError as exc:
                 outcome.error = exc
                 outcome.reports = [r for r in outcome.reports if r.already_loaded]
+                outcome.not_loaded = [path for path, _ in todo]
             finally:
                 shadow.discard()
-    order = {str(path.resolve()): index for index, path in enumerate(files)}
-    outcome.reports.sort(key=lambda r: (order.get(r.source, len(order)), r.already_loaded))
-    return outcome
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders up to ``folder`` that do not exist yet, outermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def _remove_created(database: Path, created: list[Path]) -> None:
+    """Undo a first load that stored nothing: the lock file, then the folders made for it."""
+    with contextlib.suppress(OSError):
+        lock_file(database).unlink()
+    for folder in reversed(created):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: something else lives there now
+            return
 
 
 def _not_yet_loaded(
@@ -273,13 +312,14 @@ def _load_into_shadow(
     published: list[tuple[LoadReport, RejectLog | None]] = []
     with Store(shadow.path) as store:
         _configure(store.connection, shadow.work_dir)
-        for path, sha in todo:
+        for index, (path, sha) in enumerate(todo):
             try:
                 report, rejects = _load_one(store, path, sha, options, shadow.work_dir, progress)
             except EntraHuntError as exc:
                 if published:
                     store.checkpoint()
                     outcome.error = exc
+                    outcome.not_loaded = [later for later, _ in todo[index:]]
                     return published
                 raise
             outcome.reports.append(report)
@@ -305,6 +345,29 @@ def _configure(con: duckdb.DuckDBPyConnection, work_dir: Path) -> None:
 
 
 def _load_one(
+    store: Store,
+    path: Path,
+    sha: str,
+    options: LoadOptions,
+    work_dir: Path,
+    progress: LoadProgress | None,
+) -> tuple[LoadReport, RejectLog | None]:
+    """Load one file in one transaction; any failure becomes a LoadError naming the file."""
+    try:
+        return _load_one_file(store, path, sha, options, work_dir, progress)
+    except EntraHuntError:
+        raise
+    except Exception as exc:
+        logger.debug("unexpected failure loading %s", path, exc_info=True)
+        raise LoadError(
+            f"the file could not be loaded ({type(exc).__name__}); nothing from it was stored",
+            where=str(path),
+            fix="Check that it is an unedited sign-in or audit export; if it is, please "
+            "report this error (not the file: it holds sign-ins)",
+        ) from None
+
+
+def _load_one_file(
     store: Store,
     path: Path,
     sha: str,

@@ -41,7 +41,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Shadow", "writer_lock"]
+__all__ = ["Shadow", "lock_file", "writer_lock"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,11 @@ def _sibling(database: Path, suffix: str) -> Path:
     return database.with_name(f".{database.name}{suffix}")
 
 
+def lock_file(database: Path) -> Path:
+    """The file :func:`writer_lock` locks, beside the database."""
+    return _sibling(database, ".lock")
+
+
 @contextlib.contextmanager
 def writer_lock(database: Path) -> Iterator[None]:
     """Hold the database's writer lock; a second loader waits for it.
@@ -64,7 +69,7 @@ def writer_lock(database: Path) -> Iterator[None]:
         DataError: the lock file cannot be created (the folder is not writable).
     """
     database.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = _sibling(database, ".lock")
+    lock_path = lock_file(database)
     try:
         handle = lock_path.open("a+b")
     except OSError as err:

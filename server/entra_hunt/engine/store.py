@@ -172,18 +172,34 @@ class Store:
                     where="local backend",
                     fix="Load an export with 'entra-hunt load FILE' first",
                 )
+            _check_database_file(target)
             target.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb_kql.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
-            raise DataError(
-                f"cannot open the local database: {type(exc).__name__}",
-                where=self.path,
-                fix="Close other entra-hunt processes writing to it, or pass another "
-                "--database path",
-            ) from exc
+            raise _open_error(self.path, exc) from None
+        if self.path != ":memory:":
+            self._check_ours()
         if not read_only:
             self._create_tables()
+
+    def _check_ours(self) -> None:
+        """Refuse a DuckDB database that holds other tables but not entra-hunt's."""
+        names = {
+            row[0]
+            for row in self._con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        }
+        if names and _LOADS_TABLE not in names:
+            self._con.close()
+            raise DataError(
+                "the file is a DuckDB database, but not one entra-hunt created (it holds "
+                f"other tables: {', '.join(sorted(names)[:5])})",
+                where=self.path,
+                fix="Pass --database a new file name or an entra-hunt database; entra-hunt "
+                "does not write into other databases",
+            )
 
     def close(self) -> None:
         """Close the database file."""
@@ -414,6 +430,62 @@ class Store:
             )
             for r in rows
         ]
+
+
+#: Bytes 8 to 12 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_database_file(target: Path) -> None:
+    """Refuse a folder, or a file that is not a DuckDB database, before DuckDB opens it."""
+    if target.is_dir():
+        raise DataError(
+            "this is a folder, not a database file",
+            where=str(target),
+            fix=f"Pass --database a file path, e.g. {target / 'signins.duckdb'}",
+        )
+    try:
+        with target.open("rb") as handle:
+            head = handle.read(12)
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise DataError(
+            f"the database file cannot be read ({err.strerror})",
+            where=str(target),
+            fix="Check the file's permissions, or pass another --database path",
+        ) from None
+    if head and head[8:12] != _DUCKDB_MAGIC:
+        raise DataError(
+            "the file is not a DuckDB database",
+            where=str(target),
+            fix="Pass --database the entra-hunt database file, or a new file name; nothing "
+            "was written to this one",
+        )
+
+
+def _open_error(path: str, exc: duckdb.Error) -> DataError:
+    """What a failure to open the database means, in our words."""
+    text = str(exc)
+    if "lock" in text.lower():
+        return DataError(
+            "the database is open for writing in another process",
+            where=path,
+            fix="Close other entra-hunt processes writing to it (a load, a server), or pass "
+            "another --database path",
+        )
+    if "version" in text.lower():
+        return DataError(
+            "the database was written by another DuckDB version than this entra-hunt's",
+            where=path,
+            fix="Open it with the entra-hunt version that created it, or load the exports "
+            "again into a new --database path",
+        )
+    return DataError(
+        f"the database file is damaged or cut short ({type(exc).__name__})",
+        where=path,
+        fix="Restore it from a backup, or load the exports again into a new --database path",
+    )
 
 
 def _naive(value: datetime | None) -> datetime | None:

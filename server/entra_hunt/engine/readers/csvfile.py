@@ -88,8 +88,14 @@ class CsvRecords:
                 what = "the file ends inside a quoted cell of the record that starts here"
                 fix = "Export the sign-ins again; the file looks cut short"
             elif "field larger than field limit" in text:
-                what = f"a cell is longer than {csv.field_size_limit()} characters"
-                fix = "Check that the file is a sign-in export"
+                what = (
+                    f"a cell of the record that starts here is longer than "
+                    f"{csv.field_size_limit():,} characters, the most one cell may hold"
+                )
+                fix = (
+                    "Shorten or empty that cell (no sign-in field is that long), or check "
+                    "that its quotes are balanced, then load again"
+                )
             else:
                 what = f"the CSV cannot be parsed here ({text})"
                 fix = "Check that the file is an unedited CSV export"

@@ -54,6 +54,7 @@ class JsonRecords:
         self._decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=JsonFloat)
         self._buf = ""
         self._pos = 0
+        self._pin: int | None = None  # a position _peek must keep in the buffer
         self._line = 1
         self._eof = False
         self.next_links = 0
@@ -97,7 +98,11 @@ class JsonRecords:
     def _object(self) -> Iterator[tuple[Record, int]]:
         mark, line = self._pos, self._line
         self._pos += 1
-        char = self._peek()
+        self._pin = mark
+        try:
+            char = self._peek()
+        finally:
+            self._pin = None
         key = self._decode() if char == '"' else None
         if not (isinstance(key, str) and (key == "value" or key.startswith("@odata"))):
             self._pos, self._line = mark, line
@@ -145,14 +150,18 @@ class JsonRecords:
     # -- scanning ------------------------------------------------------------------------------
 
     def _more(self, chars: int) -> bool:
+        # Joined once per call: appending chunk by chunk would copy the buffer each time.
+        parts = [self._buf]
         added = 0
         while added < chars and not self._eof:
             chunk = next(self._chunks, None)
             if chunk is None:
                 self._eof = True
                 break
-            self._buf += chunk
+            parts.append(chunk)
             added += len(chunk)
+        if added:
+            self._buf = "".join(parts)
         return added > 0
 
     def _compact(self) -> None:
@@ -168,6 +177,8 @@ class JsonRecords:
                 self._pos = end.end()
             if self._pos < len(self._buf):
                 return self._buf[self._pos]
+            if self._pin is None:  # all read is whitespace: keep none of it (a long run)
+                self._buf, self._pos = "", 0
             if not self._more(1):
                 return None
 
@@ -188,6 +199,10 @@ class JsonRecords:
                 value, end = self._decoder.raw_decode(self._buf, self._pos)
             except NonFiniteNumber as err:
                 raise self._invalid(str(err)) from None
+            except RecursionError:
+                raise self._invalid(
+                    "the JSON is nested too deeply (over about 1,000 levels) to read"
+                ) from None
             except json.JSONDecodeError as err:
                 if not self._incomplete(err):
                     raise self._decode_error(err, truncated=False) from None
@@ -197,6 +212,10 @@ class JsonRecords:
                 if self._more(max(pending, 1 << 16)):
                     continue
                 raise self._decode_error(err, truncated=True) from None
+            except ValueError:  # int(): Python reads at most 4,300 digits of an integer
+                raise self._invalid(
+                    "a JSON number in this record has more than 4,300 digits"
+                ) from None
             if end == len(self._buf) and not isinstance(value, dict | list | str):
                 if self._more(1):  # a number or literal may continue in the next chunk
                     continue

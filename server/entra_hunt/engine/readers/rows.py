@@ -60,6 +60,7 @@ _US_DATE = re.compile(
 )
 _SLASH_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}\b")
 _SHOWN_CHARS = 60
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,8 @@ def coerce(raw: object, kusto_type: str) -> object:
 
 def _to_text(raw: object) -> str:
     if isinstance(raw, str):
+        if not raw.isascii() and _SURROGATE.search(raw):
+            raise BadValue(_SURROGATE_HINT)
         return raw
     if isinstance(raw, bool):
         return "true" if raw else "false"
@@ -175,16 +178,43 @@ def _to_text(raw: object) -> str:
         return raw.text
     if isinstance(raw, int | float):
         return str(raw)
+    _check_storable(raw)
     return JsonText(raw)
+
+
+_SURROGATE_HINT = (
+    "the text holds a lone UTF-16 surrogate (e.g. \\ud800), which is not valid Unicode"
+)
 
 
 def _to_dynamic(raw: object) -> object:
     if not isinstance(raw, str):
+        _check_storable(raw)
         return raw
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        value = json.loads(raw, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
         raise BadValue(f"the text is not valid JSON ({err.msg} at character {err.pos})") from None
+    except ValueError:  # an integer longer than Python's 4,300-digit limit
+        raise BadValue("the JSON holds a number too long to read") from None
+    except RecursionError:
+        raise BadValue("the JSON is nested too deeply to read") from None
+    _check_storable(value)
+    return value
+
+
+def _check_storable(value: object) -> None:
+    """Refuse a parsed JSON value the store cannot write as JSON: inf, NaN, lone surrogates."""
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadValue(_SURROGATE_HINT) from None
+    except ValueError:
+        raise BadValue(
+            "the JSON holds a number too large for a double (e.g. 1e400); JSON has no infinity"
+        ) from None
+    except RecursionError:
+        raise BadValue("the JSON is nested too deeply to store") from None
 
 
 def _refuse_constant(name: str) -> object:
@@ -209,7 +239,10 @@ def _to_datetime(raw: object) -> datetime:
             raise BadValue() from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise BadValue("in UTC the time falls outside the years 1 to 9999") from None
 
 
 def _us_datetime(match: re.Match[str]) -> datetime:

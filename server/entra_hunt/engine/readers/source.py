@@ -23,8 +23,10 @@ from types import TracebackType
 
 from entra_hunt.errors import LoadError
 
-__all__ = ["TextSource"]
+__all__ = ["MAX_LINE_CHARS", "TextSource"]
 
+#: The longest line :meth:`TextSource.lines` hands out.
+MAX_LINE_CHARS = 16 << 20
 _CHUNK_BYTES = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -106,21 +108,44 @@ class TextSource:
             yield chunk
 
     def lines(self) -> Iterator[str]:
-        r"""The decoded text line by line, each line with its ``\n`` (the last may lack it)."""
+        r"""The decoded text line by line, each line with its ``\n`` (the last may lack it).
+
+        Raises:
+            LoadError: a line is longer than 16 MiB (a sign-in record is a few KiB).
+        """
         tail: list[str] = []
+        held = 0
+        number = 1
         for chunk in self.chunks():
             parts = chunk.split("\n")
             if len(parts) == 1:
                 tail.append(chunk)
+                held += len(chunk)
+                if held > MAX_LINE_CHARS:
+                    raise self._line_too_long(number)
                 continue
             tail.append(parts[0])
+            if held + len(parts[0]) > MAX_LINE_CHARS:
+                raise self._line_too_long(number)
             yield "".join(tail) + "\n"
             for part in parts[1:-1]:
+                number += 1
                 yield part + "\n"
+            number += 1
             tail = [parts[-1]]
+            held = len(parts[-1])
         last = "".join(tail)
         if last:
             yield last
+
+    def _line_too_long(self, number: int) -> LoadError:
+        return LoadError(
+            f"the line is longer than {MAX_LINE_CHARS >> 20} Mi characters, the most one "
+            "record may take",
+            where=f"{self.label}, line {number}",
+            fix="Check that the file is a CSV export of sign-ins (JSON exports are read "
+            "without this limit); a file without line breaks is not one",
+        )
 
     def _open(self, path: Path) -> io.BufferedIOBase:
         try:
