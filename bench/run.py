@@ -345,8 +345,8 @@ def _where_it_goes(report: dict[str, Any]) -> list[str]:
             f"- A finding takes about {each / 1000:.1f} KB of JSON and the rest of a result "
             f"(query, context, summary, notes) about {fixed / 1000:.1f} KB, so "
             f"{many['findings_returned']} findings make {many['result_bytes'] / 1000:.0f} KB. "
-            "The MCP reply carries the result twice: as structured content and as the SDK's "
-            f"indented text copy ({many['mcp_text_content_bytes'] / 1000:.0f} KB)."
+            "The MCP reply carries the result twice: as structured content and as its "
+            f"text copy, compact JSON ({many['mcp_text_content_bytes'] / 1000:.0f} KB)."
         )
     return lines
 

@@ -349,34 +349,17 @@ class BrokerChainHunt(Hunt):
             ),
         ]
         seen_times = [s.time for s in steps if s.time is not None]
-        user = untrusted_text(cells["User"])
-        return Finding(
-            id=untrusted_text(f"chain:{cells['RequestId'] or cells['CorrelationId']}") or "chain",
+        return signin.finding(
+            cells,
+            id=f"chain:{cells['RequestId'] or cells['CorrelationId']}",
             time=when,
-            user=user,
-            user_id=untrusted_text(cells["UserId"]),
-            app=signin.app(cells),
-            resource=signin.resource(cells),
-            location=signin.location(cells),
-            device=signin.device(cells),
-            risk_during_sign_in=signin.risk(cells["RiskDuringSignIn"]),
-            risk_aggregated=signin.risk(cells["RiskAggregated"]),
-            correlation_id=untrusted_text(cells["CorrelationId"]),
-            session_id=untrusted_text(cells["SessionId"]),
-            user_agent=untrusted_text(cells["UserAgent"]),
-            tags=outcome.tags,
-            severity=outcome.severity,
-            reasons=outcome.reasons,
+            outcome=outcome,
             evidence=signin.evidence(cells, table, _EVIDENCE),
             subject="chain",
-            users=[user] if user else [],
             first_seen=when,
             last_seen=max(seen_times),
             events=1 + _count(row.get("PrtSignIns")),
             steps=steps,
-            score=outcome.score,
-            confidence=outcome.confidence,
-            confidence_reason=outcome.confidence_reason,
         )
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from pydantic import Field
 
 from entra_hunt.context.device_code import BROKER_APP_ID, DEVICE_CODE_PHISHING
-from entra_hunt.findings.models import Finding, untrusted_text
+from entra_hunt.findings.models import Finding
 from entra_hunt.findings.triage import Signal, signal, triage
 from entra_hunt.hunts import signin
 from entra_hunt.hunts.base import Hunt, RenderedQuery
@@ -164,30 +164,12 @@ class DeviceCodeHunt(Hunt):
             if late:
                 signals.append(late)
         outcome = triage(signals)
-        user = untrusted_text(cells["User"])
-        return Finding(
-            id=untrusted_text(cells["RequestId"] or f"{cells['CorrelationId']}@{when.isoformat()}")
-            or when.isoformat(),
+        return signin.finding(
+            cells,
+            id=cells["RequestId"] or f"{cells['CorrelationId']}@{when.isoformat()}",
             time=when,
-            user=user,
-            user_id=untrusted_text(cells["UserId"]),
-            app=signin.app(cells),
-            resource=signin.resource(cells),
-            location=signin.location(cells),
-            device=signin.device(cells),
-            risk_during_sign_in=signin.risk(cells["RiskDuringSignIn"]),
-            risk_aggregated=signin.risk(cells["RiskAggregated"]),
-            correlation_id=untrusted_text(cells["CorrelationId"]),
-            session_id=untrusted_text(cells["SessionId"]),
-            user_agent=untrusted_text(cells["UserAgent"]),
-            tags=outcome.tags,
-            severity=outcome.severity,
-            reasons=outcome.reasons,
+            outcome=outcome,
             evidence=signin.evidence(cells, table, _EVIDENCE),
-            users=[user] if user else [],
-            score=outcome.score,
-            confidence=outcome.confidence,
-            confidence_reason=outcome.confidence_reason,
         )
 
 

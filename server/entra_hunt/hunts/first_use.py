@@ -21,7 +21,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, Field, model_validator
 
 from entra_hunt.context.campaign import FIRST_USE
-from entra_hunt.findings.models import Finding, untrusted_text
+from entra_hunt.findings.models import Finding
 from entra_hunt.findings.triage import Signal, signal, triage
 from entra_hunt.hunts import signin
 from entra_hunt.hunts.base import Hunt, RenderedQuery
@@ -210,33 +210,15 @@ class FirstUseHunt(Hunt):
         if late:
             signals.append(late)
         outcome = triage(signals)
-        user = untrusted_text(cells["User"])
-        return Finding(
-            id=untrusted_text(f"first-use:{cells['RequestId'] or cells['CorrelationId']}")
-            or "first-use",
+        return signin.finding(
+            cells,
+            id=f"first-use:{cells['RequestId'] or cells['CorrelationId']}",
             time=when,
-            user=user,
-            user_id=untrusted_text(cells["UserId"]),
-            app=signin.app(cells),
-            resource=signin.resource(cells),
-            location=signin.location(cells),
-            device=signin.device(cells),
-            risk_during_sign_in=signin.risk(cells["RiskDuringSignIn"]),
-            risk_aggregated=signin.risk(cells["RiskAggregated"]),
-            correlation_id=untrusted_text(cells["CorrelationId"]),
-            session_id=untrusted_text(cells["SessionId"]),
-            user_agent=untrusted_text(cells["UserAgent"]),
-            tags=outcome.tags,
-            severity=outcome.severity,
-            reasons=outcome.reasons,
+            outcome=outcome,
             evidence=signin.evidence(cells, table, _EVIDENCE),
             subject="user",
-            users=[user] if user else [],
             first_seen=when,
             events=history["DeviceCodeSignIns"] or None,
-            score=outcome.score,
-            confidence=outcome.confidence,
-            confidence_reason=outcome.confidence_reason,
         )
 
 

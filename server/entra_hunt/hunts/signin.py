@@ -20,8 +20,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from entra_hunt.context.device_code import BROKER_APP_ID
-from entra_hunt.findings.models import App, Device, Evidence, Location, untrusted_text
-from entra_hunt.findings.triage import Signal, signal
+from entra_hunt.findings.models import (
+    App,
+    Device,
+    Evidence,
+    Finding,
+    Location,
+    untrusted_text,
+)
+from entra_hunt.findings.triage import Signal, Triage, signal
 
 __all__ = [
     "DEVICE_REGISTRATION_SERVICE",
@@ -473,4 +480,44 @@ def off_hours_signal(when: datetime, zone: ZoneInfo) -> Signal | None:
     return signal(
         "off-hours",
         f"Happened outside working hours: {local:%A %H:%M} in {zone.key}",
+    )
+
+
+def finding(
+    cells: Mapping[str, str | None],
+    *,
+    id: str,
+    time: datetime,
+    outcome: Triage,
+    evidence: list[Evidence],
+    **extra: Any,
+) -> Finding:
+    """A finding about one projected sign-in, with the fields every sign-in hunt fills alike.
+
+    ``extra`` carries what the hunt adds (subject, steps, first and last seen, events).
+    """
+    user = untrusted_text(cells["User"])
+    return Finding(
+        id=untrusted_text(id) or time.isoformat(),
+        time=time,
+        user=user,
+        user_id=untrusted_text(cells["UserId"]),
+        app=app(cells),
+        resource=resource(cells),
+        location=location(cells),
+        device=device(cells),
+        risk_during_sign_in=risk(cells["RiskDuringSignIn"]),
+        risk_aggregated=risk(cells["RiskAggregated"]),
+        correlation_id=untrusted_text(cells["CorrelationId"]),
+        session_id=untrusted_text(cells["SessionId"]),
+        user_agent=untrusted_text(cells["UserAgent"]),
+        tags=outcome.tags,
+        severity=outcome.severity,
+        reasons=outcome.reasons,
+        evidence=evidence,
+        users=[user] if user else [],
+        score=outcome.score,
+        confidence=outcome.confidence,
+        confidence_reason=outcome.confidence_reason,
+        **extra,
     )

@@ -242,7 +242,6 @@ class TokenReplayHunt(Hunt):
         if late:
             signals.append(late)
         outcome = triage(signals)
-        user = untrusted_text(cells["User"])
         origin_table = table if signin.SPELLINGS[table].defender else "SigninLogs"
         steps = [
             Step(
@@ -272,33 +271,17 @@ class TokenReplayHunt(Hunt):
             for name in ("OriginRequest", "OriginAddress", "OriginCountry", "OriginAgent")
             if origin[name]
         ]
-        return Finding(
-            id=untrusted_text(f"replay:{cells['SessionId']}:{cells['IPAddress']}") or "replay",
+        return signin.finding(
+            cells,
+            id=f"replay:{cells['SessionId']}:{cells['IPAddress']}",
             time=first,
-            user=user,
-            user_id=untrusted_text(cells["UserId"]),
-            app=signin.app(cells),
-            resource=signin.resource(cells),
-            location=signin.location(cells),
-            device=signin.device(cells),
-            risk_during_sign_in=signin.risk(cells["RiskDuringSignIn"]),
-            risk_aggregated=signin.risk(cells["RiskAggregated"]),
-            correlation_id=untrusted_text(cells["CorrelationId"]),
-            session_id=untrusted_text(cells["SessionId"]),
-            user_agent=untrusted_text(cells["UserAgent"]),
-            tags=outcome.tags,
-            severity=outcome.severity,
-            reasons=outcome.reasons,
+            outcome=outcome,
             evidence=evidence,
             subject="session",
-            users=[user] if user else [],
             first_seen=first,
             last_seen=last,
             events=uses,
             steps=steps,
-            score=outcome.score,
-            confidence=outcome.confidence,
-            confidence_reason=outcome.confidence_reason,
         )
 
 
