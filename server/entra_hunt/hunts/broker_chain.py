@@ -37,11 +37,11 @@ from entra_hunt.hunts.kql import (
     string_literal,
     timespan_literal,
 )
-from entra_hunt.hunts.params import BackendName, HuntParameters, parse_duration
+from entra_hunt.hunts.params import BackendName, Duration, HuntParameters
 
 __all__ = ["BrokerChainHunt", "BrokerChainParameters"]
 
-_FOLLOW_UP_BOUNDS = (timedelta(minutes=10), timedelta(days=7))
+_FOLLOW_UP = Duration("follow_up", timedelta(minutes=10), timedelta(days=7))
 
 CHAIN_COLUMNS = (
     "Interrupts",
@@ -58,15 +58,10 @@ CHAIN_COLUMNS = (
 _EVIDENCE = ("FlowMarker", "ResultCode", "AppId", "ResourceId", "IPAddress", "UserAgent")
 
 
-def _check_follow_up(text: str) -> str:
-    parse_duration(text, low=_FOLLOW_UP_BOUNDS[0], high=_FOLLOW_UP_BOUNDS[1], name="follow_up")
-    return text
-
-
 class BrokerChainParameters(HuntParameters):
     """Parameters of the broker chain hunt."""
 
-    follow_up: Annotated[str, AfterValidator(_check_follow_up)] = Field(
+    follow_up: Annotated[str, AfterValidator(_FOLLOW_UP.check)] = Field(
         default="24h",
         description="How long after the broker sign-in to look for the Device Registration "
         "Service token and the device registration, e.g. '24h' (10m to 7d, default 24h). "
@@ -75,8 +70,7 @@ class BrokerChainParameters(HuntParameters):
 
     def follow_up_span(self) -> timedelta:
         """``follow_up`` as a timedelta."""
-        low, high = _FOLLOW_UP_BOUNDS
-        return parse_duration(self.follow_up, low=low, high=high, name="follow_up")
+        return _FOLLOW_UP.parse(self.follow_up)
 
 
 def _log_analytics_body(users: bool, row_limit: int) -> str:

@@ -26,11 +26,11 @@ from entra_hunt.findings.triage import Signal, signal, triage
 from entra_hunt.hunts import signin
 from entra_hunt.hunts.base import Hunt, RenderedQuery
 from entra_hunt.hunts.kql import Binding, compose, datetime_literal, dynamic_strings
-from entra_hunt.hunts.params import BackendName, HuntParameters, parse_duration
+from entra_hunt.hunts.params import BackendName, Duration, HuntParameters
 
 __all__ = ["FirstUseHunt", "FirstUseParameters"]
 
-_BASELINE_BOUNDS = (timedelta(days=1), timedelta(days=180))
+_BASELINE = Duration("baseline", timedelta(days=1), timedelta(days=180))
 _DEFENDER_HISTORY = timedelta(days=30)
 _EVIDENCE = ("FlowMarker", "ResultCode", "AppId", "DeviceId", "DeviceManaged", "IPAddress")
 
@@ -46,15 +46,10 @@ HISTORY_COLUMNS = (
 _OUTPUT = ",\n    ".join(signin.OUTPUT_COLUMNS)
 
 
-def _check_baseline(text: str) -> str:
-    parse_duration(text, low=_BASELINE_BOUNDS[0], high=_BASELINE_BOUNDS[1], name="baseline")
-    return text
-
-
 class FirstUseParameters(HuntParameters):
     """Parameters of the first-use hunt."""
 
-    baseline: Annotated[str, AfterValidator(_check_baseline)] = Field(
+    baseline: Annotated[str, AfterValidator(_BASELINE.check)] = Field(
         default="21d",
         description="How far before the window to look for earlier device code sign-ins and "
         "the user's usual IPs and countries, e.g. '21d' (1d to 180d, default 21d). On "
@@ -63,8 +58,7 @@ class FirstUseParameters(HuntParameters):
 
     def baseline_span(self) -> timedelta:
         """``baseline`` as a timedelta."""
-        low, high = _BASELINE_BOUNDS
-        return parse_duration(self.baseline, low=low, high=high, name="baseline")
+        return _BASELINE.parse(self.baseline)
 
     @model_validator(mode="after")
     def _fits_defender_history(self) -> Self:

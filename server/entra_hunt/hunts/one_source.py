@@ -34,11 +34,11 @@ from entra_hunt.hunts.kql import (
     string_literal,
     timespan_literal,
 )
-from entra_hunt.hunts.params import BackendName, HuntParameters, parse_duration
+from entra_hunt.hunts.params import BackendName, Duration, HuntParameters
 
 __all__ = ["GroupBy", "OneSourceHunt", "OneSourceParameters"]
 
-_WITHIN_BOUNDS = (timedelta(minutes=10), timedelta(days=7))
+_WITHIN = Duration("within", timedelta(minutes=10), timedelta(days=7))
 _SUBNET = r"^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$"
 
 
@@ -47,11 +47,6 @@ class GroupBy(StrEnum):
 
     IP = "ip"
     SUBNET = "subnet"
-
-
-def _check_within(text: str) -> str:
-    parse_duration(text, low=_WITHIN_BOUNDS[0], high=_WITHIN_BOUNDS[1], name="within")
-    return text
 
 
 class OneSourceParameters(HuntParameters):
@@ -64,7 +59,7 @@ class OneSourceParameters(HuntParameters):
         description="Fewest different users one source must complete device code sign-ins "
         "for (2-50, default 2).",
     )
-    within: Annotated[str, AfterValidator(_check_within)] = Field(
+    within: Annotated[str, AfterValidator(_WITHIN.check)] = Field(
         default="6h",
         description="How close together those sign-ins must be, e.g. '6h' (10m to 7d, default "
         "6h): a sign-in counts when min_users users signed in from its source within this "
@@ -78,8 +73,7 @@ class OneSourceParameters(HuntParameters):
 
     def within_span(self) -> timedelta:
         """``within`` as a timedelta."""
-        low, high = _WITHIN_BOUNDS
-        return parse_duration(self.within, low=low, high=high, name="within")
+        return _WITHIN.parse(self.within)
 
 
 def _body(table: str, group_by: GroupBy, users: bool, row_limit: int) -> str:

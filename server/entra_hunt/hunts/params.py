@@ -7,6 +7,7 @@ and defaults. Validation errors name the parameter and say what to send instead.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
@@ -23,6 +24,7 @@ __all__ = [
     "HuntParameters",
     "RiskFloor",
     "Upn",
+    "Duration",
     "parse_duration",
     "parse_lookback",
 ]
@@ -34,7 +36,7 @@ DEFAULT_LOOKBACK = "7d"
 #: The furthest a page of findings can start (the runner reads at most this many rows).
 MAX_OFFSET = 50_000
 
-_LOOKBACK = re.compile(r"^\s*(\d{1,6})\s*(d|h|m)\s*$")
+_LOOKBACK = re.compile(r"^\s*(\d{1,6})\s*(d|h|m)\s*$", re.ASCII)
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 # Characters Entra ID allows in a user principal name, plus '#' for guest (#EXT#) accounts.
@@ -93,6 +95,24 @@ def parse_duration(text: str, *, low: timedelta, high: timedelta, name: str) -> 
     if not low <= amount <= high:
         raise ValueError(f"{name} {text[:40]!r} is outside {_say(low)} to {_say(high)}")
     return amount
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A hunt's duration parameter: its name and bounds, checked and read in one place."""
+
+    name: str
+    low: timedelta
+    high: timedelta
+
+    def parse(self, text: str) -> timedelta:
+        """``text`` ('6h', '14d') as a timedelta within the bounds; ValueError naming it."""
+        return parse_duration(text, low=self.low, high=self.high, name=self.name)
+
+    def check(self, text: str) -> str:
+        """A pydantic after-validator: ``text`` unchanged when it parses."""
+        self.parse(text)
+        return text
 
 
 def _say(span: timedelta) -> str:

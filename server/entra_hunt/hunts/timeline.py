@@ -20,11 +20,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from entra_hunt.hunts import signin
 from entra_hunt.hunts.base import RenderedQuery
 from entra_hunt.hunts.kql import Binding, compose, datetime_literal, string_literal
-from entra_hunt.hunts.params import BackendName, Upn, parse_duration
+from entra_hunt.hunts.params import BackendName, Duration, Upn
 
 __all__ = ["EVENT_COLUMNS", "TIMELINE_TABLES", "TimelineParameters", "render_timeline"]
 
-_SPAN_BOUNDS = (timedelta(minutes=30), timedelta(days=7))
+_SPAN = Duration("span", timedelta(minutes=30), timedelta(days=7))
 
 #: Main table per backend, preferred first; Log Analytics tables bring their companions.
 TIMELINE_TABLES: dict[BackendName, tuple[str, ...]] = {
@@ -63,11 +63,6 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _check_span(text: str) -> str:
-    parse_duration(text, low=_SPAN_BOUNDS[0], high=_SPAN_BOUNDS[1], name="span")
-    return text
-
-
 class TimelineParameters(BaseModel):
     """What the timeline pivot accepts."""
 
@@ -78,7 +73,7 @@ class TimelineParameters(BaseModel):
         description="The moment to centre on, ISO 8601, UTC unless an offset is given (for "
         "example a finding's time)."
     )
-    span: Annotated[str, AfterValidator(_check_span)] = Field(
+    span: Annotated[str, AfterValidator(_SPAN.check)] = Field(
         default="24h",
         description="How far before and after 'around' to read, e.g. '24h' (30m to 7d, "
         "default 24h): the window is twice this long.",
@@ -103,8 +98,7 @@ class TimelineParameters(BaseModel):
 
     def window(self) -> tuple[datetime, datetime]:
         """``around`` minus and plus ``span``, in UTC."""
-        low, high = _SPAN_BOUNDS
-        span = parse_duration(self.span, low=low, high=high, name="span")
+        span = _SPAN.parse(self.span)
         return self.around - span, self.around + span
 
 

@@ -29,11 +29,11 @@ from entra_hunt.findings.triage import Signal, signal, triage
 from entra_hunt.hunts import signin
 from entra_hunt.hunts.base import Hunt, RenderedQuery
 from entra_hunt.hunts.kql import Binding, compose, datetime_literal, dynamic_strings
-from entra_hunt.hunts.params import BackendName, HuntParameters, parse_duration
+from entra_hunt.hunts.params import BackendName, Duration, HuntParameters
 
 __all__ = ["TokenReplayHunt", "TokenReplayParameters"]
 
-_ORIGIN_BOUNDS = (timedelta(hours=1), timedelta(days=90))
+_ORIGIN = Duration("origin_lookback", timedelta(hours=1), timedelta(days=90))
 _DEFENDER = timedelta(days=30)
 
 ORIGIN_COLUMNS = (
@@ -48,15 +48,10 @@ ORIGIN_COLUMNS = (
 _EVIDENCE = ("FlowMarker", "IPAddress", "Country", "AutonomousSystem", "UserAgent", "DeviceId")
 
 
-def _check_origin(text: str) -> str:
-    parse_duration(text, low=_ORIGIN_BOUNDS[0], high=_ORIGIN_BOUNDS[1], name="origin_lookback")
-    return text
-
-
 class TokenReplayParameters(HuntParameters):
     """Parameters of the token replay hunt."""
 
-    origin_lookback: Annotated[str, AfterValidator(_check_origin)] = Field(
+    origin_lookback: Annotated[str, AfterValidator(_ORIGIN.check)] = Field(
         default="14d",
         description="How far before the window to look for the device code sign-in a token "
         "came from, e.g. '14d' (1h to 90d, default 14d; refresh tokens live 90 days). On "
@@ -65,8 +60,7 @@ class TokenReplayParameters(HuntParameters):
 
     def origin_span(self) -> timedelta:
         """``origin_lookback`` as a timedelta."""
-        low, high = _ORIGIN_BOUNDS
-        return parse_duration(self.origin_lookback, low=low, high=high, name="origin_lookback")
+        return _ORIGIN.parse(self.origin_lookback)
 
     @model_validator(mode="after")
     def _fits_defender_history(self) -> Self:
